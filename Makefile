@@ -1,0 +1,39 @@
+# Saferhub: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres setup demo worker bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(BIN)/.installed node_modules/.installed
+
+demo: setup
+	$(BIN)/saferhub migrate --no-input
+	$(BIN)/saferhub demo load
+
+run: demo
+	@$(BIN)/saferhub demo logins
+	@echo "Serving Saferhub on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	SAFERHUB_DEBUG=1 $(BIN)/saferhub runserver $(HOST):$(PORT)
+
+# The whole suite. SAFERHUB_DATABASE_URL picks the database (SQLite when unset).
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+bench: setup
+	$(BIN)/python benchmarks/tracker_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,48 @@
+"""Fixtures shared by every app's tests."""
+import pytest
+
+from saferhub.core.factories import OrganisationFactory, UserFactory
+from saferhub.partners.models import Role
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organisation(db):
+    return OrganisationFactory(slug="north-yorkshire-police", name="North Yorkshire Police", short_name="NYP", type="police")
+
+
+@pytest.fixture
+def other_organisation(db):
+    return OrganisationFactory(slug="idas", name="IDAS", short_name="IDAS", type="provider")
+
+
+@pytest.fixture
+def make_user(db, organisation):
+    def make(role=Role.VIEWER, org=None, **kwargs):
+        return UserFactory(role=role, organisation=org or organisation, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user(Role.VIEWER, username="viewer")
+
+
+@pytest.fixture
+def contributor(make_user):
+    return make_user(Role.CONTRIBUTOR, username="contributor")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.STRATEGY_MANAGER, username="manager")
+
+
+@pytest.fixture
+def administrator(make_user):
+    return make_user(Role.ADMINISTRATOR, username="administrator")

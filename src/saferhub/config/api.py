@@ -1,0 +1,10 @@
+"""One NinjaAPI for the platform; each app adds its router."""
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+api = NinjaAPI(
+    title="Saferhub API",
+    version="1",
+    description="Strategies, their items, actions and progress updates, under the same permissions as the web.",
+    auth=django_auth,
+)

@@ -1,0 +1,18 @@
+"""Top-level URLs: each domain app mounts its own."""
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from saferhub.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("sign-in/", core_views.SignInView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accessibility/", core_views.accessibility, name="accessibility"),
+    path("partners/", include("saferhub.partners.urls")),
+    path("strategies/", include("saferhub.strategy.urls")),
+    path("reports/", include("saferhub.publishing.urls")),
+    path("api/", include("saferhub.config.api_urls")),
+    path("django-admin/", admin.site.urls),
+]
