@@ -1,4 +1,4 @@
-"""Strategy pages (being built)."""
+"""Strategy pages: list, tree, item, action tracker and its exports. (Being built.)"""
 from django.http import HttpResponse
 
 
@@ -6,4 +6,4 @@ def _pending(request, **kwargs):
     return HttpResponse("")
 
 
-strategy_list = action_list = my_actions = action_detail = progress_record = strategy_detail = item_detail = _pending
+strategy_list = action_list = my_actions = action_export = strategy_detail = item_detail = _pending
