@@ -30,12 +30,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    # Only for its templates and static files: the API docs page serves Swagger UI from here, not a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "saferhub.core",
     "saferhub.partners",
     "saferhub.audit",
     "saferhub.strategy",
+    "saferhub.commissioning",
+    "saferhub.performance",
     "saferhub.publishing",
 ]
 
