@@ -5,6 +5,7 @@ from django.urls import reverse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
 from saferhub.core import formatting
+from saferhub.strategy.text import paragraphs_html
 
 
 def url(viewname: str, *args, **kwargs) -> str:
@@ -28,6 +29,7 @@ def environment(**options) -> Environment:
             "date_uk": formatting.date_uk,
             "datetime_uk": formatting.datetime_uk,
             "number": formatting.number,
+            "paragraphs": paragraphs_html,
         }
     )
     return env
