@@ -25,6 +25,7 @@ class FundingStream(models.Model):
 class ServiceKind(models.TextChoices):
     COMMISSIONED = "commissioned", "Commissioned service"
     GRANT_FUNDED = "grant_funded", "Grant-funded intervention"
+    PARTNER_PROGRAMME = "partner_programme", "Partner's own programme"
 
 
 class Service(models.Model):
