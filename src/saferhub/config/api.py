@@ -8,3 +8,6 @@ api = NinjaAPI(
     description="Strategies, their items, actions and progress updates, under the same permissions as the web.",
     auth=django_auth,
 )
+
+api.add_router("/strategies/", "saferhub.strategy.api.strategies_router")
+api.add_router("/actions/", "saferhub.strategy.api.actions_router")
