@@ -13,6 +13,8 @@ urlpatterns = [
     path("partners/", include("saferhub.partners.urls")),
     path("strategies/", include("saferhub.strategy.urls")),
     path("reports/", include("saferhub.publishing.urls")),
+    path("performance/", include("saferhub.performance.urls")),
+    path("returns/", include("saferhub.performance.returns_urls")),
     path("api/", include("saferhub.config.api_urls")),
     path("django-admin/", admin.site.urls),
 ]
