@@ -1,0 +1,96 @@
+"""Year-on-year tables, rolling twelve months, computed indicators and target RAG."""
+import datetime as dt
+
+import pytest
+
+from saferhub.performance.analysis import (
+    computed_value, percentage_change, quarterly_series, rolling_twelve_months, target_status, year_on_year,
+)
+from saferhub.performance.models import ComputedIndicator, DataElement, DataValue, PeriodType, Polarity, Target
+from saferhub.performance.periods import FinancialQuarter, add_months
+
+Q3 = FinancialQuarter.parse("2023/24-Q3")
+SEED_ENQUIRIES = {"2021/22": [701, 710, 767], "2022/23": [800, 787, 769], "2023/24": [867, 887, 737]}
+
+
+def put(service, slug, start, value, period_type=PeriodType.MONTH, option=None):
+    DataValue.objects.create(data_element=DataElement.objects.get(slug=slug), service=service,
+                             period_type=period_type, period_start=start, value=value, option=option)
+
+
+@pytest.fixture
+def enquiries(hub):
+    for years_ago, (label, months) in enumerate(reversed(SEED_ENQUIRIES.items())):
+        for month, value in zip(Q3.same_quarter_years_ago(years_ago).months, months):
+            put(hub, "enquiries", month, value)
+    return hub
+
+
+def test_percentage_change():
+    assert percentage_change(100, 112) == pytest.approx(12)
+    assert percentage_change(0, 5) is None and percentage_change(None, 5) is None
+
+
+def test_year_on_year_by_month_october_to_december(enquiries):
+    table = year_on_year(element=DataElement.objects.get(slug="enquiries"), quarter=Q3)
+    assert table.years == ["2021/22", "2022/23", "2023/24"]
+    assert [r.label for r in table.rows] == ["October", "November", "December", "Q3 total"]
+    assert table.rows[0].values == [701, 800, 867]
+    assert table.rows[3].values == [2178, 2356, 2491]
+    assert table.rows[0].changes[1] == pytest.approx((867 - 800) / 800 * 100)
+    assert table.latest_change == pytest.approx((2491 - 2356) / 2356 * 100)
+
+
+def test_year_on_year_reads_a_fixed_number_of_queries_however_many_years(enquiries, django_assert_max_num_queries):
+    element = DataElement.objects.get(slug="enquiries")
+    with django_assert_max_num_queries(2):
+        year_on_year(element=element, quarter=Q3, years=10)
+
+
+def test_quarterly_series_uses_reported_quarters_or_sums_months(enquiries):
+    element = DataElement.objects.get(slug="enquiries")
+    put(enquiries, "enquiries", Q3.start, 2500, period_type=PeriodType.QUARTER)
+    series = dict(quarterly_series(element=element, last=Q3, count=5))
+    assert series[Q3] == 2500  # the reported quarter figure wins
+    assert series[Q3.same_quarter_years_ago(1)] == 2356
+    assert series[Q3.previous()] is None
+
+
+def test_rolling_twelve_months_needs_every_month(hub):
+    element = DataElement.objects.get(slug="enquiries")
+    end = dt.date(2023, 12, 1)
+    for n in range(11):
+        put(hub, "enquiries", add_months(end, -n), 10)
+    assert rolling_twelve_months(element=element, end_month=end) is None
+    put(hub, "enquiries", add_months(end, -11), 10)
+    assert rolling_twelve_months(element=element, end_month=end) == 120
+
+
+def test_computed_indicator(enquiries):
+    put(enquiries, "individuals", Q3.start, 1627, period_type=PeriodType.QUARTER)
+    indicator = ComputedIndicator.objects.create(slug="per-person", name="Enquiries per individual",
+                                                 numerator="#{enquiries}", denominator="#{individuals}")
+    assert computed_value(indicator, quarter=Q3) == pytest.approx(2491 / 1627)
+    assert computed_value(indicator, quarter=Q3.previous()) is None
+
+
+@pytest.mark.parametrize("actual, today, rag", [
+    (37, dt.date(2023, 7, 1), "amber"),   # not met, due date ahead
+    (37, dt.date(2024, 2, 1), "red"),     # not met, due date passed
+    (47, dt.date(2024, 2, 1), "amber"),   # within 10% of the target
+    (50, dt.date(2024, 2, 1), "green"),
+])
+def test_target_rag(hub, actual, today, rag):
+    element = DataElement.objects.create(slug="solos", name="Trained SOLOs", polarity=Polarity.HIGHER_IS_BETTER)
+    DataValue.objects.create(data_element=element, service=hub, period_type=PeriodType.QUARTER,
+                             period_start=dt.date(2023, 4, 1), value=actual)
+    target = Target.objects.create(data_element=element, service=hub, due=dt.date(2023, 12, 31), value=50)
+    status = target_status(target, today=today)
+    assert status.rag == rag and status.actual == actual
+    assert f"{actual} against 50" in status.explanation and "Q1 2023/24" in status.explanation
+
+
+def test_target_with_no_figures(hub):
+    element = DataElement.objects.create(slug="kits", name="Kits installed")
+    status = target_status(Target.objects.create(data_element=element, due=dt.date(2025, 3, 31), value=29), today=dt.date(2024, 1, 1))
+    assert status.rag == "" and status.actual is None
