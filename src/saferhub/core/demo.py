@@ -1,0 +1,86 @@
+"""The demonstration data set: the partnership, every strategy file shipped with the platform, and
+one synthetic sign-in per role. Loading it again changes nothing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from saferhub.partners.models import Organisation, Role, User
+from saferhub.partners.services import partnership_import
+from saferhub.strategy.importer import StrategyImportResult, strategy_import
+
+STRATEGY_DATA = Path(__file__).resolve().parent.parent / "strategy" / "data"
+# The order strategies are listed in: the VAWG strategy first, then the CSP's own plans.
+STRATEGY_ORDER = [
+    "joint-vawg-strategy",
+    "nycsp-priorities-2022-24",
+    "domestic-abuse-strategy-2024-28",
+    "serious-violence-duty-response-strategy",
+    "inclusive-communities",
+]
+STRATEGY_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx"}
+DEMO_PASSWORD = "saferhub-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    organisation: str  # slug
+    first_name: str
+    last_name: str
+    job_title: str
+
+
+# Synthetic people: the names are invented and belong to no one in the partnership.
+DEMO_LOGINS = [
+    DemoLogin("admin", Role.ADMINISTRATOR, "opfcc", "Morgan", "Ellery", "Systems Administrator"),
+    DemoLogin("manager", Role.STRATEGY_MANAGER, "opfcc", "Priya", "Halden", "Policy and Partnerships Officer"),
+    DemoLogin("police.contributor", Role.CONTRIBUTOR, "north-yorkshire-police", "Sam", "Thornbury", "Safeguarding Inspector"),
+    DemoLogin("idas.contributor", Role.CONTRIBUTOR, "idas", "Jordan", "Pickersgill", "Service Manager"),
+    DemoLogin("council.contributor", Role.CONTRIBUTOR, "north-yorkshire-council", "Casey", "Marwood", "Community Safety Officer"),
+    DemoLogin("viewer", Role.VIEWER, "city-of-york-council", "Robin", "Ashcombe", "Community Safety Analyst"),
+]
+
+
+def demo_strategy_files(directory: Path = STRATEGY_DATA) -> list[Path]:
+    """Every strategy file in `directory`: the known ones in their fixed order, any others after
+    them by name, so a new file is loaded rather than skipped."""
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in STRATEGY_SUFFIXES)
+    rank = {slug: position for position, slug in enumerate(STRATEGY_ORDER)}
+    return sorted(files, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
+
+
+@transaction.atomic
+def demo_load() -> list[str]:
+    """Load (or refresh) the demonstration data; return what was done, one line each."""
+    lines = [str(partnership_import())]
+    results: list[StrategyImportResult] = strategy_import(paths=demo_strategy_files())
+    lines += [str(result) for result in results]
+    organisations = {o.slug: o for o in Organisation.objects.filter(slug__in={d.organisation for d in DEMO_LOGINS})}
+    created = 0
+    for login in DEMO_LOGINS:
+        user, made = User.objects.update_or_create(username=login.username, defaults={
+            "role": login.role, "organisation": organisations[login.organisation],
+            "first_name": login.first_name, "last_name": login.last_name, "job_title": login.job_title,
+            "email": f"{login.username}@example.org", "is_active": True,
+            "is_staff": login.role == Role.ADMINISTRATOR, "is_superuser": login.role == Role.ADMINISTRATOR,
+        })
+        if made or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        created += made
+    lines.append(f"Demo sign-ins: {len(DEMO_LOGINS)} ({created} new); see `saferhub demo logins`")
+    return lines
+
+
+def demo_logins_text() -> list[str]:
+    """The demonstration accounts, one a line, for the console."""
+    names = dict(Organisation.objects.values_list("slug", "name"))
+    width = max(len(d.username) for d in DEMO_LOGINS)
+    lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD})"]
+    for login in DEMO_LOGINS:
+        lines.append(f"  {login.username:<{width}}  {Role(login.role).label:<16}  {names.get(login.organisation, login.organisation)}")
+    return lines

@@ -1,0 +1,28 @@
+"""`saferhub demo load | logins`: the demonstration data set and its sign-ins."""
+from django.core.management.base import BaseCommand, CommandError
+
+from saferhub.core.demo import demo_load, demo_logins_text
+from saferhub.core.importing import ImportFailed
+
+
+class Command(BaseCommand):
+    help = "Load the demonstration data (partnership, strategies, one sign-in per role) or list its sign-ins."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{load,logins}")
+        commands.add_parser("load", help="Load or refresh the demonstration data; safe to repeat")
+        commands.add_parser("logins", help="Print the demonstration sign-ins and their password")
+
+    def handle(self, *args, subcommand: str, **options):
+        if subcommand == "logins":
+            for line in demo_logins_text():
+                self.stdout.write(line)
+            return
+        try:
+            lines = demo_load()
+        except ImportFailed as failure:
+            for problem in failure.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(f"Demo data not loaded: {failure.args[0]}", returncode=1) from None
+        for line in lines:
+            self.stdout.write(line)
