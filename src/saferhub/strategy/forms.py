@@ -88,8 +88,8 @@ class GovukForm(forms.Form):
     def error_summary(self) -> list[dict]:
         summary = [{"text": message, "href": "#" + self.anchor(None)} for message in self.non_field_errors()]
         for name in self.fields:
-            for message in self.errors.get(name, [])[:1]:
-                summary.append({"text": message, "href": "#" + self.anchor(name)})
+            if self.errors.get(name):
+                summary.append({"text": self.errors[name][0], "href": "#" + self.anchor(name)})
         return summary
 
     def error_message(self, name: str) -> dict | None:
