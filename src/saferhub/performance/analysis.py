@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 
 from saferhub.performance.expressions import Expression, Reference
-from saferhub.performance.models import ComputedIndicator, DataElement, DataValue, PeriodType, Polarity, Target
+from saferhub.performance.models import (
+    ComputedIndicator, DataElement, DataValue, PeriodType, Polarity, ReturnStatus, Target,
+)
 from saferhub.performance.periods import FinancialQuarter, add_months, financial_year_label, month_label
 
 
@@ -22,8 +24,85 @@ def percentage_change(previous: float | None, current: float | None) -> float | 
     return (current - previous) / previous * 100
 
 
-def _values(element: DataElement, services, period_type: str, starts: list[dt.date], option=None) -> dict[dt.date, float]:
+def approved_values():
+    """Figures that may be shown: those of approved returns, and those loaded without a return."""
+    return DataValue.objects.filter(Q(data_return__isnull=True) | Q(data_return__status=ReturnStatus.APPROVED))
+
+
+class Figures:
+    """Sums of figures for many elements and periods, read with one query, so a page or a report
+    showing hundreds of elements does not query per element. Pass it as `figures=` to the
+    functions below: they then read from it, and their `services` argument is the one it was
+    loaded with."""
+
+    def __init__(self, sums: dict[tuple, float] | None = None):
+        # (service id or None, element slug, option code or None, period type, period start) -> sum
+        self.sums: dict[tuple, float] = dict(sums or {})
+
+    @classmethod
+    def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False) -> "Figures":
+        """The figures of `elements` (None: every element) over `services` (None: every service)
+        for the periods starting on `starts`; summed over the services unless `by_service`."""
+        query = (approved_values() if approved_only else DataValue.objects.all()).filter(period_start__in=set(starts))
+        if elements is not None:
+            query = query.filter(data_element__in=list(elements))
+        if services is not None:
+            query = query.filter(service__in=list(services))
+        keys = ["service_id"] if by_service else []
+        keys += ["data_element__slug", "option__code", "period_type", "period_start"]
+        rows = query.order_by().values(*keys).annotate(total=Sum("value")).values_list(*keys, "total")
+        if by_service:
+            return cls({tuple(row[:5]): row[5] for row in rows})
+        return cls({(None, *row[:4]): row[4] for row in rows})
+
+    def service(self, service_id) -> "Figures":
+        """The figures of one service, from a set loaded `by_service`."""
+        return Figures({(None, *key[1:]): value for key, value in self.sums.items() if key[0] == service_id})
+
+    def values(self, slug: str, period_type: str, starts, option: str | None = None) -> dict[dt.date, float]:
+        found = {}
+        for start in starts:
+            value = self.sums.get((None, slug, option, period_type, start))
+            if value is not None:
+                found[start] = value
+        return found
+
+    def options(self, slug: str, quarter: "FinancialQuarter") -> dict[str, float]:
+        """The quarter's figure for each option reported (as reported, or its months summed)."""
+        codes = {key[2] for key in self.sums if key[1] == slug and key[2] is not None
+                 and key[4] in (quarter.start, *quarter.months)}
+        found = {}
+        for code in codes:
+            value = self.quarter_value(slug, quarter, code)
+            if value is not None:
+                found[code] = value
+        return found
+
+    def quarter_value(self, slug: str, quarter: "FinancialQuarter", option: str | None = None) -> float | None:
+        """As reported for the quarter, or the sum of its three months when all three are there;
+        option "*" sums every option reported."""
+        if option == "*":
+            parts = self.options(slug, quarter)
+            return sum(parts.values()) if parts else None
+        value = self.sums.get((None, slug, option, PeriodType.QUARTER, quarter.start))
+        if value is not None:
+            return value
+        months = [self.sums.get((None, slug, option, PeriodType.MONTH, m)) for m in quarter.months]
+        return sum(months) if all(v is not None for v in months) else None
+
+    def has_months(self, slug: str) -> bool:
+        return any(key[1] == slug and key[3] == PeriodType.MONTH for key in self.sums)
+
+
+def quarter_starts(quarters) -> set[dt.date]:
+    """The period starts to load for `quarters`: each quarter and its three months."""
+    return {day for q in quarters for day in (q.start, *q.months)}
+
+
+def _values(element: DataElement, services, period_type: str, starts: list[dt.date], option=None, figures: Figures | None = None) -> dict[dt.date, float]:
     """Sum of the element's figures per period start, over `services` (None: every service)."""
+    if figures is not None:
+        return figures.values(element.slug, period_type, starts, option)
     query = DataValue.objects.filter(data_element=element, period_type=period_type, period_start__in=starts)
     query = query.filter(option__isnull=True) if option is None else query.filter(option__code=option)
     if services is not None:
@@ -51,13 +130,13 @@ class YearOnYear:
         return self.rows[-1].changes[-1] if self.rows and self.rows[-1].changes else None
 
 
-def year_on_year(*, element: DataElement, quarter: FinancialQuarter, years: int = 3, services=None) -> YearOnYear:
+def year_on_year(*, element: DataElement, quarter: FinancialQuarter, years: int = 3, services=None, figures: Figures | None = None) -> YearOnYear:
     """The quarter's months (for monthly elements) and the quarter itself, in this and the
     previous `years - 1` financial years: e.g. October–December across 2021/22, 2022/23, 2023/24."""
     quarters = [quarter.same_quarter_years_ago(n) for n in reversed(range(years))]
     month_starts = [m for q in quarters for m in q.months]
-    monthly = _values(element, services, PeriodType.MONTH, month_starts)
-    quarterly = _values(element, services, PeriodType.QUARTER, [q.start for q in quarters])
+    monthly = _values(element, services, PeriodType.MONTH, month_starts, figures=figures)
+    quarterly = _values(element, services, PeriodType.QUARTER, [q.start for q in quarters], figures=figures)
     rows = []
     if monthly:
         for i in range(3):
@@ -76,14 +155,14 @@ def year_on_year(*, element: DataElement, quarter: FinancialQuarter, years: int 
     return YearOnYear(element, quarter, [financial_year_label(q.year) for q in quarters], rows)
 
 
-def quarterly_series(*, element: DataElement, last: FinancialQuarter, count: int = 8, services=None, option=None) -> list[tuple[FinancialQuarter, float | None]]:
+def quarterly_series(*, element: DataElement, last: FinancialQuarter, count: int = 8, services=None, option=None, figures: Figures | None = None) -> list[tuple[FinancialQuarter, float | None]]:
     """The element's figure for each of `count` quarters up to `last`: as reported for the
     quarter, or the sum of its three months when only months were reported."""
     quarters = [last]
     while len(quarters) < count:
         quarters.insert(0, quarters[0].previous())
-    quarterly = _values(element, services, PeriodType.QUARTER, [q.start for q in quarters], option)
-    monthly = _values(element, services, PeriodType.MONTH, [m for q in quarters for m in q.months], option)
+    quarterly = _values(element, services, PeriodType.QUARTER, [q.start for q in quarters], option, figures)
+    monthly = _values(element, services, PeriodType.MONTH, [m for q in quarters for m in q.months], option, figures)
     series = []
     for q in quarters:
         value = quarterly.get(q.start)
@@ -93,25 +172,35 @@ def quarterly_series(*, element: DataElement, last: FinancialQuarter, count: int
     return series
 
 
-def rolling_twelve_months(*, element: DataElement, end_month: dt.date, services=None) -> float | None:
+def rolling_twelve_months(*, element: DataElement, end_month: dt.date, services=None, figures: Figures | None = None) -> float | None:
     """The sum of the twelve months ending with `end_month`; None unless all twelve are reported."""
     months = [add_months(end_month.replace(day=1), -n) for n in range(12)]
-    monthly = _values(element, services, PeriodType.MONTH, months)
+    monthly = _values(element, services, PeriodType.MONTH, months, figures=figures)
     if len(monthly) < 12:
         return None
     return sum(monthly.values())
 
 
-def monthly_series(*, element: DataElement, end_month: dt.date, count: int = 24, services=None) -> list[tuple[str, float | None]]:
+def monthly_series(*, element: DataElement, end_month: dt.date, count: int = 24, services=None, figures: Figures | None = None) -> list[tuple[str, float | None]]:
     months = [add_months(end_month.replace(day=1), -n) for n in reversed(range(count))]
-    monthly = _values(element, services, PeriodType.MONTH, months)
+    monthly = _values(element, services, PeriodType.MONTH, months, figures=figures)
     return [(month_label(m), monthly.get(m)) for m in months]
 
 
-def computed_value(indicator: ComputedIndicator, *, quarter: FinancialQuarter, services=None) -> float | None:
+def indicator_elements(indicator: ComputedIndicator) -> set[str]:
+    """The slugs of the data elements an indicator is computed from."""
+    expressions = (Expression.parse(indicator.numerator), Expression.parse(indicator.denominator))
+    return {ref.element for expression in expressions for ref in expression.references}
+
+
+def computed_value(indicator: ComputedIndicator, *, quarter: FinancialQuarter, services=None, figures: Figures | None = None) -> float | None:
     """A computed indicator for a quarter: numerator ÷ denominator × multiplier."""
     numerator, denominator = Expression.parse(indicator.numerator), Expression.parse(indicator.denominator)
     refs = {*numerator.references, *denominator.references}
+    if figures is not None:
+        resolved = {ref: figures.quarter_value(ref.element, quarter, ref.option) for ref in refs}
+        top, bottom = numerator.evaluate(resolved), denominator.evaluate(resolved)
+        return None if top is None or bottom in (None, 0) else top / bottom * indicator.multiplier
     elements = {e.slug: e for e in DataElement.objects.filter(slug__in={r.element for r in refs}).select_related("breakdown")}
     resolved: dict[Reference, float | None] = {}
     for ref in refs:
@@ -151,7 +240,13 @@ def target_status(target: Target, *, today: dt.date) -> TargetStatus:
     if latest is None:
         return TargetStatus(target, None, None, "", "No figure has been reported yet")
     actual = query.filter(Q(period_start=latest)).aggregate(total=Sum("value"))["total"]
-    as_of = FinancialQuarter.from_date(latest)
+    return target_rate(target, actual=actual, as_of=FinancialQuarter.from_date(latest), today=today)
+
+
+def target_rate(target: Target, *, actual: float | None, as_of: FinancialQuarter | None, today: dt.date) -> TargetStatus:
+    """The RAG rating of `actual`, the figure reported for `as_of`, against the target."""
+    if actual is None or as_of is None:
+        return TargetStatus(target, None, None, "", "No figure has been reported yet")
     higher = target.data_element.polarity != Polarity.LOWER_IS_BETTER
     met = actual >= target.value if higher else actual <= target.value
     gap = abs(target.value - actual)
@@ -164,3 +259,43 @@ def target_status(target: Target, *, today: dt.date) -> TargetStatus:
     else:
         rag, text = "red", f"Missed: the target was due {target.due.day} {target.due:%B %Y}"
     return TargetStatus(target, actual, as_of, rag, f"{text} ({actual:,.0f} against {target.value:,.0f}, {as_of.label})")
+
+
+def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> list[TargetStatus]:
+    """`target_status` for many targets in two queries: the latest period each element (and
+    service) reported by `today`, then the figures of those periods. A quarter's figure is preferred
+    to a month's, since a monthly element's quarter starts on the same day as its first month."""
+    targets = list(targets)
+    if not targets:
+        return []
+    base = (approved_values() if approved_only else DataValue.objects.all()).filter(
+        option__isnull=True, period_start__lte=today, data_element__in={t.data_element_id for t in targets})
+    latest_rows = (base.order_by().values("data_element_id", "service_id", "period_type")
+                   .annotate(latest=Max("period_start")).values_list("data_element_id", "service_id", "period_type", "latest"))
+    latest: dict[tuple, dt.date] = {}
+    for element_id, service_id, period_type, start in latest_rows:
+        for key in ((element_id, service_id, period_type), (element_id, None, period_type)):
+            if key not in latest or start > latest[key]:
+                latest[key] = start
+    # (element id, period type, period start) -> {service id: figure}
+    sums: dict[tuple, dict] = {}
+    if latest:
+        rows = (base.filter(period_start__in=set(latest.values())).order_by()
+                .values("data_element_id", "service_id", "period_type", "period_start").annotate(total=Sum("value"))
+                .values_list("data_element_id", "service_id", "period_type", "period_start", "total"))
+        for element_id, service_id, period_type, start, total in rows:
+            sums.setdefault((element_id, period_type, start), {})[service_id] = total
+    statuses = []
+    for target in targets:
+        found = None
+        for period_type in (PeriodType.QUARTER, PeriodType.MONTH):
+            start = latest.get((target.data_element_id, target.service_id, period_type))
+            if start is None:
+                continue
+            by_service = sums.get((target.data_element_id, period_type, start), {})
+            actual = by_service.get(target.service_id, 0) if target.service_id else sum(by_service.values())
+            found = (actual, FinancialQuarter.from_date(start))
+            break
+        actual, as_of = found or (None, None)
+        statuses.append(target_rate(target, actual=actual, as_of=as_of, today=today))
+    return statuses
