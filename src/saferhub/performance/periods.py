@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+_SLUG = re.compile(r"^(\d{4})-(\d{2})-q([1-4])$")
 _LABEL = re.compile(r"^\s*(?:(\d{4})/(\d{2})\s*-?\s*Q([1-4])|Q([1-4])\s+(\d{4})/(\d{2}))\s*$", re.IGNORECASE)
 
 
@@ -40,6 +41,14 @@ class FinancialQuarter:
         if (start + 1) % 100 != end:
             raise ValueError(f"'{text}': {start}/{end:02d} is not a financial year (it should be {financial_year_label(start)})")
         return cls(start, quarter)
+
+    @classmethod
+    def from_slug(cls, slug: str) -> "FinancialQuarter":
+        """The inverse of `slug`: '2023-24-q3'. Raises ValueError for anything else."""
+        match = _SLUG.match(slug or "")
+        if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+            raise ValueError(f"'{slug}' is not a financial quarter: write it like 2023-24-q3")
+        return cls(int(match.group(1)), int(match.group(3)))
 
     @classmethod
     def from_date(cls, day: dt.date) -> "FinancialQuarter":

@@ -1,7 +1,13 @@
 """Reads of performance data."""
 from __future__ import annotations
 
-from saferhub.performance.models import DataElement, DataReturn, DataValue, ValidationRule
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from saferhub.commissioning.models import Service
+from saferhub.performance.models import DataElement, DataReturn, DataValue, ReturnStatus, ValidationRule
 from saferhub.performance.periods import FinancialQuarter
 from saferhub.performance.validation import ValueKey, ValueSet, Violation, validate_values
 
@@ -35,3 +41,60 @@ def period_violations(quarter: FinancialQuarter) -> list[tuple[DataReturn, list[
     rules, elements = active_rules(), elements_by_slug()
     returns = DataReturn.objects.filter(quarter_start=quarter.start).select_related("service").order_by("service__name")
     return [(r, return_violations(r, rules=rules, elements=elements)) for r in returns]
+
+
+# --- The returns pages ---------------------------------------------------------------------------
+
+@dataclass
+class ReturnOverviewRow:
+    """One service's return for a quarter as the returns list shows it."""
+
+    service: Service
+    data_return: DataReturn | None
+    errors: int
+    warnings: int
+    own: bool  # the service is provided by the signed-in user's organisation
+
+    @property
+    def status(self) -> str:
+        return self.data_return.status if self.data_return else ""
+
+
+def return_get(service: Service, quarter: FinancialQuarter) -> DataReturn | None:
+    return (DataReturn.objects.select_related("service__provider", "submitted_by", "approved_by")
+            .filter(service=service, quarter_start=quarter.start).first())
+
+
+def return_overview(*, user, quarter: FinancialQuarter) -> list[ReturnOverviewRow]:
+    """Every service that reports figures (and was running in the quarter, or has a return for it),
+    with its return's status and how many errors and warnings its figures raise. The user's own
+    organisation's services come first."""
+    returns = {r.service_id: (r, v) for r, v in period_violations(quarter)}
+    running = (Q(start_date__isnull=True) | Q(start_date__lte=quarter.end)) & (Q(end_date__isnull=True) | Q(end_date__gte=quarter.start))
+    services = (Service.objects.filter((Q(data_elements__isnull=False) & running) | Q(pk__in=returns))
+                .select_related("provider").distinct())
+    rows = []
+    for service in services:
+        data_return, violations = returns.get(service.pk, (None, []))
+        errors = sum(1 for v in violations if v.is_error)
+        rows.append(ReturnOverviewRow(service, data_return, errors, len(violations) - errors,
+                                      own=bool(user.organisation_id) and service.provider_id == user.organisation_id))
+    return sorted(rows, key=lambda row: (not row.own, row.service.name.lower()))
+
+
+def returns_awaiting_approval() -> list[DataReturn]:
+    return list(DataReturn.objects.filter(status=ReturnStatus.SUBMITTED)
+                .select_related("service__provider", "submitted_by").order_by("quarter_start", "service__name"))
+
+
+def return_quarter_choices(today: dt.date, *, recent: int = 8) -> list[FinancialQuarter]:
+    """The quarters the returns list offers, newest first: the `recent` quarters that have ended
+    and every quarter with a return."""
+    quarter = FinancialQuarter.from_date(today).previous()
+    choices = set()
+    for _ in range(recent):
+        choices.add(quarter)
+        quarter = quarter.previous()
+    starts = DataReturn.objects.order_by().values_list("quarter_start", flat=True).distinct()
+    choices |= {FinancialQuarter.from_date(start) for start in starts}
+    return sorted(choices, reverse=True)
