@@ -24,6 +24,13 @@ FIELD_LABELS = {
 CHOICE_LABELS = {"status": dict(ActionStatus.choices), "rag": dict(Rag.choices)}
 
 
+def _item_name(item: StrategyItem) -> str:
+    """'Objective 1', 'Commitment 3.1.1': the level's name and the item's code, said once."""
+    if item.code and item.code.lower().startswith(item.level_name.lower()):
+        return item.code
+    return f"{item.level_name} {item.code}".strip()
+
+
 def _readable(field: str, value) -> str:
     if value in (None, "", []):
         return "Not set" if field in {"rag", "governance_body"} else "None"
@@ -130,9 +137,12 @@ def progress_record(request, pk: int):
     else:
         wanted = request.GET.get("period", "")
         by_pk = {str(p.pk): p for p in periods}
-        period = by_pk.get(wanted) or selectors_actions.period_containing(periods, timezone.localdate())
+        # Progress is usually written just after a period closes, so with no period running the
+        # most recent one is the likeliest.
+        period = (by_pk.get(wanted) or selectors_actions.period_containing(periods, timezone.localdate())
+                  or (periods[0] if periods else None))
         chosen = recorded.get(period.pk) if period else None
-        initial = {"period": str(period.pk) if period else (NEW_PERIOD if not periods else ""),
+        initial = {"period": str(period.pk) if period else NEW_PERIOD,
                    "status": action.status, "rag": rag_to_form(action.rag)}
         if chosen:
             initial |= {"actions_taken": chosen.actions_taken, "next_steps": chosen.next_steps,
@@ -196,7 +206,7 @@ def action_create(request, slug: str, pk: int):
     return render(request, "strategy/action_form.html", {
         "form": form, "action": None, "item": item, "strategy": item.strategy,
         "breadcrumbs": _breadcrumbs(item.strategy, selectors_actions.item_with_ancestors(item)),
-        "heading": f"Add an action to {item.level_name.lower()} {item.label}", "button": "Add action",
+        "heading": f"Add an action to {_item_name(item)}", "button": "Add action",
         "cancel_url": item.get_absolute_url(),
         "page_title": ("Error: " if form.errors else "") + "Add an action",
     })
@@ -206,7 +216,7 @@ def _item_form_page(request, form: ItemForm, strategy: Strategy, item: StrategyI
     return render(request, "strategy/item_form.html", {
         "form": form, "strategy": strategy, "item": item,
         "breadcrumbs": _breadcrumbs(strategy, selectors_actions.item_with_ancestors(item) if item else []),
-        "heading": f"Edit {item.level_name.lower()} {item.label}" if item else f"Add an item to {strategy.title}",
+        "heading": f"Edit {_item_name(item)}" if item else f"Add an item to {strategy.title}",
         "button": "Save changes" if item else "Add item",
         "cancel_url": item.get_absolute_url() if item else strategy.get_absolute_url(),
         "page_title": ("Error: " if form.errors else "") + ("Edit item" if item else "Add an item"),
@@ -229,7 +239,7 @@ def item_create(request, slug: str):
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
-                messages.success(request, f"{item.level_name} {item.label} added")
+                messages.success(request, f"{_item_name(item)} added")
                 return redirect(item.get_absolute_url())
     else:
         wanted = request.GET.get("parent", "")
@@ -255,7 +265,7 @@ def item_edit(request, slug: str, pk: int):
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
-                messages.success(request, f"{item.level_name} {item.label} updated")
+                messages.success(request, f"{_item_name(item)} updated")
                 return redirect(item.get_absolute_url())
     else:
         form = ItemForm(strategy=strategy, item=item)
