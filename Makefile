@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup demo worker bench clean
+.PHONY: run test test-sqlite test-postgres ci setup demo worker bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ run: demo
 # The whole suite. SAFERHUB_DATABASE_URL picks the database (SQLite when unset).
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# test-sqlite: the suite on SQLite whatever SAFERHUB_DATABASE_URL says. test-postgres: the suite
+# on a throwaway PostgreSQL 15 cluster on 127.0.0.1:54329. ci: both, as CI runs them (.ci/run).
+test-sqlite:
+	bash .ci/run sqlite
+
+test-postgres:
+	bash .ci/run postgres
+
+ci:
+	bash .ci/run
 
 bench: setup
 	$(BIN)/python benchmarks/tracker_bench.py
