@@ -4,6 +4,7 @@ empty XLSX tracker template. `strategy.importer` checks and writes what this rea
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 
 from saferhub.core.importing import ImportProblem, date_parse
+from saferhub.core.xlsx_reader import WorkbookUnreadable, XlsxWorkbook
 from saferhub.strategy.models import ActionStatus, PeriodKind, Rag
 from saferhub.strategy.services import PATH_SEGMENT_WIDTH
 
@@ -178,16 +180,16 @@ class _Values:
             return None
 
     def choice(self, raw: Any, where: Where, name: str, choices: type, *, default: str = "") -> str:
+        """One of `choices`, given as its value or its label in any case ('on_track', 'On track')."""
         value = self.text(raw, where, name)
         if not value:
             return default
-        wanted = value.lower().replace("-", " ").replace("_", " ").strip()
-        for choice_value, label in choices.choices:
-            if wanted in {choice_value.replace("_", " "), label.lower()} and choice_value:
-                return choice_value
-        allowed = ", ".join(v for v in choices.values if v)
-        self.problems.append(where.problem(name, f"'{value}' is not one of {allowed}"))
-        return default
+        found = _choice_names(choices).get(value.lower().replace("-", " ").replace("_", " "))
+        if found is None:
+            allowed = ", ".join(v for v in choices.values if v)
+            self.problems.append(where.problem(name, f"'{value}' is not one of {allowed}"))
+            return default
+        return found
 
     def slugs(self, raw: Any, where: Where, name: str) -> tuple[list[str], list[str]]:
         """A list of slugs from a YAML list or comma-separated text, with each one's YAML key."""
@@ -202,6 +204,16 @@ class _Values:
             return [p[0] for p in pairs], [p[1] for p in pairs]
         self.problems.append(where.problem(name, "Enter organisation slugs as a list or separated by commas"))
         return [], []
+
+
+@functools.cache
+def _choice_names(choices: type) -> dict[str, str]:
+    names = {}
+    for value, label in choices.choices:
+        if value:
+            names[value.replace("_", " ")] = value
+            names[label.lower()] = value
+    return names
 
 
 def _unknown_keys(entry: dict, allowed: set[str], where: Where, problems: list[ImportProblem]) -> None:
@@ -365,18 +377,13 @@ def _yaml_action_read(entry: Any, spec: StrategySpec, values: _Values, *, item: 
 
 
 def _tracker_read(path: Path) -> tuple[StrategySpec | None, list[ImportProblem]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     file = str(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, KeyError, ValueError) as error:
-        return None, [ImportProblem(file, "-", "file", f"Cannot read the workbook: {error}")]
-    except Exception as error:  # a corrupt zip raises zipfile.BadZipFile and others
-        return None, [ImportProblem(file, "-", "file", f"Not an XLSX workbook: {error}")]
+        workbook = XlsxWorkbook(path)
+    except WorkbookUnreadable as error:
+        return None, [ImportProblem(file, "-", "file", f"Not an XLSX workbook this can read: {error}")]
     problems: list[ImportProblem] = []
-    try:
+    with workbook:
         sheets = {}
         names = {name.strip().lower(): name for name in workbook.sheetnames}
         for sheet_name, (columns, required) in TRACKER_SHEETS.items():
@@ -386,9 +393,7 @@ def _tracker_read(path: Path) -> tuple[StrategySpec | None, list[ImportProblem]]
                     problems.append(ImportProblem(file, "-", sheet_name, f"The workbook has no '{sheet_name}' sheet"))
                 sheets[sheet_name] = []
                 continue
-            sheets[sheet_name] = _sheet_rows(workbook[actual], sheet_name, columns, required, file, problems)
-    finally:
-        workbook.close()
+            sheets[sheet_name] = _sheet_rows(workbook.rows(actual), sheet_name, columns, required, file, problems)
     if any(p.field in TRACKER_SHEETS and p.row == "-" for p in problems):
         return None, problems
 
@@ -401,12 +406,12 @@ def _tracker_read(path: Path) -> tuple[StrategySpec | None, list[ImportProblem]]
     return spec, problems
 
 
-def _sheet_rows(sheet, sheet_name: str, columns: list[str], required: set[str], file: str,
+def _sheet_rows(rows, sheet_name: str, columns: list[str], required: set[str], file: str,
                 problems: list[ImportProblem]) -> list[tuple[Where, dict[str, Any]]]:
-    """The sheet's non-empty rows as (where, {column: value}), the header naming the columns."""
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
+    """The sheet's non-empty rows as (where, {column: value}), the first row naming the columns."""
+    first = next(rows, None)
+    header = first[1] if first else []
+    if not any(cell is not None and str(cell).strip() for cell in header):
         problems.append(ImportProblem(file, 1, "header", f"The header row is empty; expected {', '.join(columns)}", sheet=sheet_name))
         return []
     positions: dict[str, int] = {}
@@ -415,17 +420,17 @@ def _sheet_rows(sheet, sheet_name: str, columns: list[str], required: set[str], 
         if not name:
             continue
         if name not in columns:
-            problems.append(ImportProblem(file, 1, name, f"Unknown column; expected {', '.join(columns)}", sheet=sheet_name))
+            problems.append(ImportProblem(file, first[0], name, f"Unknown column; expected {', '.join(columns)}", sheet=sheet_name))
         elif name in positions:
-            problems.append(ImportProblem(file, 1, name, "This column appears twice", sheet=sheet_name))
+            problems.append(ImportProblem(file, first[0], name, "This column appears twice", sheet=sheet_name))
         else:
             positions[name] = position
     for name in columns:
         if name in required and name not in positions:
-            problems.append(ImportProblem(file, 1, name, f"No '{name}' column in the header row", sheet=sheet_name))
+            problems.append(ImportProblem(file, first[0], name, f"No '{name}' column in the header row", sheet=sheet_name))
     result = []
-    for number, row in enumerate(rows, start=2):
-        if row is None or all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+    for number, row in rows:
+        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
             continue
         record = {name: (row[position] if position < len(row) else None) for name, position in positions.items()}
         result.append((Where(file, number, sheet_name), record))

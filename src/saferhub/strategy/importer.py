@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -273,6 +273,31 @@ def _chunks(values: Sequence, size: int = BATCH) -> Iterator[Sequence]:
         yield values[start:start + size]
 
 
+def _rows_insert(model: type[models.Model], rows: list[dict]) -> None:
+    """Insert plain rows (all with the same keys, given as field attnames) with one prepared
+    statement. bulk_create builds and compiles an object per row, which dominated importing tens
+    of thousands of actions; dates and times still go through each field's own preparation."""
+    if not rows:
+        return
+    names = list(rows[0])
+    fields = [model._meta.get_field(name) for name in names]
+    prepared = [
+        field.get_db_prep_save if isinstance(field, (models.DateField, models.DateTimeField)) else None
+        for field in fields
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, 5 * BATCH):
+            cursor.executemany(sql, [
+                tuple(prepare(row[name], connection) if prepare else row[name] for name, prepare in zip(names, prepared))
+                for row in chunk
+            ])
+
+
 def _strategy_write(spec: StrategySpec, known: _Known, user) -> StrategyImportResult:
     values = spec.values
     strategy = Strategy.objects.select_for_update().filter(slug=values["slug"]).first()
@@ -385,7 +410,7 @@ def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], 
 
     now = timezone.now()
     ids: list[int] = [0] * len(spec.actions)
-    to_create: list[Action] = []
+    to_create: list[dict] = []
     created_for: list[int] = []
     to_update: list[Action] = []
     relink: list[int] = []  # indexes whose leads or supporters change
@@ -399,7 +424,7 @@ def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], 
         }
         row = stored.pop(action.reference, None)
         if row is None:
-            to_create.append(Action(**wanted))
+            to_create.append({**wanted, "created_at": now, "updated_at": now})
             created_for.append(index)
             relink.append(index)
             continue
@@ -414,9 +439,12 @@ def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], 
     removed = [row["id"] for row in stored.values()]
     for chunk in _chunks(removed):
         Action.objects.filter(pk__in=chunk).delete()
-    Action.objects.bulk_create(to_create, batch_size=BATCH)
-    for index, created in zip(created_for, to_create):
-        ids[index] = created.pk
+    _rows_insert(Action, to_create)
+    if created_for:
+        # References are unique in the strategy, so they find the new rows' ids.
+        new_ids = dict(Action.objects.filter(item__strategy=strategy).values_list("reference", "id"))
+        for index in created_for:
+            ids[index] = new_ids[spec.actions[index].reference]
     if to_update:
         Action.objects.bulk_update(
             to_update, [f.removesuffix("_id") for f in ACTION_VALUE_FIELDS] + ["updated_at"], batch_size=BATCH)
@@ -428,10 +456,10 @@ def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], 
     lead_rows, support_rows = [], []
     for index in relink:
         action = spec.actions[index]
-        lead_rows += [lead_model(action_id=ids[index], organisation_id=known.organisations[s]) for s in dict.fromkeys(action.lead)]
-        support_rows += [support_model(action_id=ids[index], organisation_id=known.organisations[s]) for s in dict.fromkeys(action.support)]
-    lead_model.objects.bulk_create(lead_rows, batch_size=BATCH)
-    support_model.objects.bulk_create(support_rows, batch_size=BATCH)
+        lead_rows += [{"action_id": ids[index], "organisation_id": known.organisations[s]} for s in dict.fromkeys(action.lead)]
+        support_rows += [{"action_id": ids[index], "organisation_id": known.organisations[s]} for s in dict.fromkeys(action.support)]
+    _rows_insert(lead_model, lead_rows)
+    _rows_insert(support_model, support_rows)
 
     result.actions = len(spec.actions)
     result.actions_created = len(to_create)
@@ -465,10 +493,11 @@ def _progress_write(spec: StrategySpec, action_ids: list[int], known: _Known, us
         key = (action_ids[update.action], periods[update.period])
         row = stored.get(key)
         if row is None:
-            to_create.append(ProgressUpdate(action_id=key[0], period_id=key[1], recorded_by=user, recorded_at=now, **wanted))
+            to_create.append({"action_id": key[0], "period_id": key[1], "recorded_by_id": user.pk if user else None,
+                              "recorded_at": now, **wanted})
         elif any(row[name] != value for name, value in wanted.items()):
             to_update.append(ProgressUpdate(id=row["id"], recorded_by=user, recorded_at=now, **wanted))
-    ProgressUpdate.objects.bulk_create(to_create, batch_size=BATCH)
+    _rows_insert(ProgressUpdate, to_create)
     if to_update:
         ProgressUpdate.objects.bulk_update(
             to_update, ["actions_taken", "next_steps", "status", "rag", "organisation", "recorded_by", "recorded_at"],
