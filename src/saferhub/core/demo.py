@@ -54,10 +54,10 @@ def demo_strategy_files(directory: Path = STRATEGY_DATA) -> list[Path]:
 
 
 @transaction.atomic
-def demo_load() -> list[str]:
-    """Load (or refresh) the demonstration data; return what was done, one line each."""
+def demo_load(*, strategy_directory: Path = STRATEGY_DATA) -> list[str]:
+    """Load (or refresh) the demonstration data, all or nothing; return what was done, one line each."""
     lines = [str(partnership_import())]
-    results: list[StrategyImportResult] = strategy_import(paths=demo_strategy_files())
+    results: list[StrategyImportResult] = strategy_import(paths=demo_strategy_files(strategy_directory))
     lines += [str(result) for result in results]
     organisations = {o.slug: o for o in Organisation.objects.filter(slug__in={d.organisation for d in DEMO_LOGINS})}
     created = 0

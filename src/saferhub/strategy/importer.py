@@ -106,7 +106,9 @@ def strategy_files_check(paths: Sequence[str | Path]) -> list[StrategySpec]:
             specs.append(spec)
     problems.extend(_across_files_check(specs))
     if problems:
-        raise ImportFailed(problems)
+        # A value that could not be read is also missing when checked: say so once.
+        unique = {(p.file, p.sheet, str(p.row), p.field): p for p in reversed(problems)}
+        raise ImportFailed([p for p in problems if unique[(p.file, p.sheet, str(p.row), p.field)] is p])
     return specs
 
 
@@ -201,8 +203,12 @@ def _spec_check(spec: StrategySpec, known: _Known) -> list[ImportProblem]:
         if not action.lead:
             problems.append(where.problem("lead", "Enter at least one lead organisation"))
         for name, slugs, keys in (("lead", action.lead, action.lead_keys), ("support", action.support, action.support_keys)):
-            for slug_value, key in zip(slugs, keys):
-                if slug_value not in known.organisations:
+            unknown = [(s, key) for s, key in zip(slugs, keys) if s not in known.organisations]
+            if unknown and where.sheet:  # one cell: one problem naming them all
+                listed = ", ".join(f"'{s}'" for s, _key in unknown)
+                problems.append(where.problem(name, f"Unknown organisation{'s' if len(unknown) > 1 else ''} {listed}"))
+            else:
+                for slug_value, key in unknown:
                     problems.append(where.problem(name, f"Unknown organisation '{slug_value}'", key=key))
         if action.governance_body and action.governance_body not in known.bodies:
             problems.append(where.problem("governance_body", f"Unknown governance body '{action.governance_body}'"))
