@@ -197,3 +197,22 @@ def test_filters_read_leniently_and_round_trip():
     assert "sort=title" in filters.sort_querystring("title")
     assert filters.aria_sort("due") == "descending" and filters.aria_sort("title") == "none"
     assert action_filters_from_query(QueryDict("item=abc&sort=nonsense")).item is None
+
+
+def test_export_records_read_in_chunks_keep_order_and_parties(viewer, organisation, other_organisation):
+    board = GovernanceBodyFactory(name="Delivery Group")
+    item = StrategyItemFactory(strategy=StrategyFactory(governance_body=board))
+    period = ReportingPeriodFactory(label="June 2023", start=dt.date(2023, 1, 1), end=dt.date(2023, 6, 30))
+    for n in range(5):
+        action = ActionFactory(item=item, reference=f"R-{n}", leads=[organisation] if n % 2 else [other_organisation, organisation],
+                               supporters=[other_organisation] if n == 3 else [])
+        if n == 2:
+            ProgressUpdate.objects.create(action=action, period=period, actions_taken="Trained staff", status="on_track")
+    filters = ActionFilters(sort="reference", descending=True, today=TODAY)
+    records = list(selectors.action_export_records(user=viewer, filters=filters, chunk_size=2))
+    assert [r["reference"] for r in records] == ["R-4", "R-3", "R-2", "R-1", "R-0"]
+    assert records[0]["leads"] == ["IDAS", "North Yorkshire Police"]
+    assert records[1]["supporters"] == ["IDAS"]
+    assert records[2]["latest"]["actions_taken"] == "Trained staff" and records[2]["latest"]["period"] == "June 2023"
+    assert records[3]["latest"] is None
+    assert {r["body"] for r in records} == {"Delivery Group"}
