@@ -1,6 +1,173 @@
-"""Performance dashboards (being built)."""
-from django.http import HttpResponse
+"""Performance dashboards: the overview, a service, a strategy's figures and year on year, with each
+table downloadable as CSV or Excel, each chart served as an SVG image, and the quarterly report."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.text import slugify
+
+from saferhub.performance import access, dashboards, exports
+from saferhub.performance.periods import FinancialQuarter
+from saferhub.performance.report import REPORT_FORMATS, performance_report_build, performance_report_render, report_filename
 
 
+def _viewer(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not access.can_view_performance(request.user):
+            raise PermissionDenied("You cannot see performance figures.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _query(request, *names) -> str:
+    kept = [(n, request.GET[n]) for n in names if request.GET.get(n)]
+    return "?" + urlencode(kept) if kept else ""
+
+
+def _links(request, name: str, args: list, *query_names) -> dict:
+    """Link makers for a page's chart images and table downloads, keeping its query (quarter, …)."""
+    query = _query(request, *query_names)
+
+    def chart_url(key: str) -> str:
+        return reverse(f"performance:{name}_chart", args=[*args, key]) + query
+
+    def export_url(key: str, fmt: str) -> str:
+        return reverse(f"performance:{name}_table", args=[*args, key, fmt]) + query
+
+    return {"chart_url": chart_url, "export_url": export_url}
+
+
+def _years(request) -> int:
+    try:
+        return int(request.GET.get("years") or dashboards.YEARS_DEFAULT)
+    except ValueError:
+        return dashboards.YEARS_DEFAULT
+
+
+# Each page's builder from the request, shared by the page, its downloads and its chart images.
+def _overview_page(request, *args):
+    return dashboards.overview()
+
+
+def _service_page(request, slug, *args):
+    return dashboards.service_dashboard(slug=slug, quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
+
+
+def _strategy_page(request, slug, *args):
+    item = request.GET.get("item")
+    return dashboards.strategy_dashboard(slug=slug, item_pk=int(item) if item and item.isdigit() else None,
+                                         quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
+
+
+def _year_on_year_page(request, *args):
+    return dashboards.year_on_year_page(
+        element_slug=request.GET.get("element"), quarter=dashboards.quarter_from_param(request.GET.get("quarter")),
+        years=_years(request), service_slug=request.GET.get("service"))
+
+
+@_viewer
 def performance_home(request):
-    return HttpResponse("")
+    page = _overview_page(request)
+    return render(request, "performance/dashboard_home.html", {
+        "page": page, "page_title": "Performance", **_links(request, "home", []),
+    })
+
+
+@_viewer
+def service_dashboard(request, slug):
+    page = _service_page(request, slug)
+    return render(request, "performance/dashboard_service.html", {
+        "page": page, "page_title": f"{page.service.name} – performance",
+        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
+        **_links(request, "service", [slug], "quarter"),
+    })
+
+
+@_viewer
+def strategy_dashboard(request, slug):
+    page = _strategy_page(request, slug)
+    return render(request, "performance/dashboard_strategy.html", {
+        "page": page, "page_title": f"Figures – {page.strategy.title}",
+        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")},
+                        {"text": page.strategy.short_title or page.strategy.title, "href": page.strategy.get_absolute_url()}],
+        **_links(request, "strategy", [slug], "quarter", "item"),
+    })
+
+
+@_viewer
+def year_on_year(request):
+    page = _year_on_year_page(request)
+    return render(request, "performance/dashboard_year_on_year.html", {
+        "page": page, "page_title": "Year on year",
+        "year_choices": list(range(2, dashboards.YEARS_MAX + 1)),
+        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
+        **_links(request, "year_on_year", [], "element", "quarter", "years", "service"),
+    })
+
+
+def _table_view(builder):
+    @_viewer
+    def view(request, *args, table, fmt):
+        if fmt not in exports.FORMATS:
+            raise Http404("No such format")
+        found = builder(request, *args).table(table)
+        response = HttpResponse(exports.table_export(found, fmt), content_type=exports.FORMATS[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{slugify(found.caption)[:120] or found.key}.{fmt}"'
+        return response
+
+    return view
+
+
+def _chart_view(builder):
+    @_viewer
+    def view(request, *args, chart):
+        found = builder(request, *args).chart(chart)
+        etag = f'"{found.digest}"'
+        if request.headers.get("If-None-Match") == etag:
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(found.svg(), content_type="image/svg+xml; charset=utf-8")
+        # The figures behind a chart change when a return is approved: check each time, reuse if unchanged.
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    return view
+
+
+home_table, home_chart = _table_view(_overview_page), _chart_view(_overview_page)
+service_table, service_chart = _table_view(_service_page), _chart_view(_service_page)
+strategy_table, strategy_chart = _table_view(_strategy_page), _chart_view(_strategy_page)
+year_on_year_table, year_on_year_chart = _table_view(_year_on_year_page), _chart_view(_year_on_year_page)
+
+
+@_viewer
+def report_list(request):
+    page = dashboards.overview()
+    return render(request, "performance/report_list.html", {
+        "quarters": page.report_quarters, "formats": list(REPORT_FORMATS), "page_title": "Quarterly performance reports",
+        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
+    })
+
+
+@_viewer
+def report_download(request, quarter, version, fmt):
+    try:
+        chosen = FinancialQuarter.from_slug(quarter)
+    except ValueError:
+        raise Http404("No such quarter") from None
+    if version not in ("published", "internal") or fmt not in REPORT_FORMATS:
+        raise Http404("No such report")
+    report = performance_report_build(quarter=chosen, published=version == "published")
+    if not report.sections:
+        raise Http404("No approved returns for this quarter")
+    response = HttpResponse(performance_report_render(report, fmt), content_type=REPORT_FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{report_filename(report, fmt)}"'
+    return response

@@ -1,5 +1,6 @@
 """`saferhub report progress`: write a strategy's Progress Update for a period to a file, as published
-if it has been, else as it stands in the tracker now."""
+if it has been, else as it stands in the tracker now. `saferhub report performance`: write the
+quarterly performance report (saferhub.performance.report)."""
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,16 +13,34 @@ from saferhub.strategy.models import ReportingPeriod, Strategy
 
 
 class Command(BaseCommand):
-    help = "Write a Progress Update (html, pdf or docx) for a strategy and reporting period."
+    help = "Write a Progress Update, or the quarterly performance report, as html, pdf or docx."
 
     def add_arguments(self, parser):
-        parser.add_argument("document", choices=["progress"], help="Which document: 'progress' (the Progress Update)")
+        documents = parser.add_subparsers(dest="document", required=True, metavar="{progress,performance}")
+        parser = documents.add_parser("progress", help="The Progress Update of a strategy for a reporting period")
         parser.add_argument("--strategy", required=True, help="The strategy's slug, e.g. joint-vawg-strategy")
         parser.add_argument("--period", required=True, help="The reporting period's label, e.g. 'June 2023'")
         parser.add_argument("--format", dest="fmt", choices=list(FORMATS), default="pdf")
         parser.add_argument("--output", help="File to write (default: <strategy>-progress-update-<period>.<format>)")
+        performance = documents.add_parser(
+            "performance", help="The quarterly performance report from approved returns, disclosure control applied")
+        performance.add_argument("--period", required=True, help="The financial quarter, e.g. 2023/24-Q3")
+        performance.add_argument("--format", dest="fmt", choices=list(FORMATS), default="pdf")
+        performance.add_argument("--output", help="File to write (default: performance-report-<quarter>.<format>)")
+        performance.add_argument("--internal", action="store_true",
+                                 help="Exact figures and the validation findings: not for publication")
 
-    def handle(self, *args, strategy: str, period: str, fmt: str, output: str | None, **options):
+    def handle(self, *args, document: str = "progress", strategy: str = "", period: str, fmt: str, output: str | None,
+               internal: bool = False, **options):
+        if document == "performance":
+            # Imported here: the performance report loads the charting libraries, slow to import.
+            from saferhub.performance.report import ReportError, performance_report_write
+
+            try:
+                self.stdout.write(performance_report_write(period=period, fmt=fmt, output=output, internal=internal))
+            except ReportError as error:
+                raise CommandError(str(error)) from None
+            return
         found = Strategy.objects.filter(slug=strategy).first()
         if found is None:
             slugs = ", ".join(Strategy.objects.order_by("slug").values_list("slug", flat=True)) or "none loaded"
