@@ -69,6 +69,12 @@ def strategy_periods(strategy: Strategy):
     return ReportingPeriod.objects.filter(Q(Exists(has_updates)) | Q(reports__strategy=strategy)).distinct()
 
 
+def period_to_report(strategy: Strategy) -> ReportingPeriod | None:
+    """The newest period with progress recorded and no report yet: the one a manager most likely
+    wants to report on next."""
+    return strategy_periods(strategy).exclude(reports__strategy=strategy).first()
+
+
 def actions_without_update(*, strategy: Strategy, period: ReportingPeriod) -> list[Action]:
     """Open actions of the strategy with nothing recorded for the period, in tree order, with their
     leads: what a manager chases before publishing."""

@@ -81,7 +81,10 @@ def report_create(request):
                 return redirect("publishing:report_detail", report.pk)
     else:
         strategy = Strategy.objects.filter(slug=request.GET.get("strategy", "")).first()
-        initial = {"strategy": strategy.pk, "background": strategy.background} if strategy else {}
+        initial = {}
+        if strategy:
+            period = selectors.period_to_report(strategy)
+            initial = {"strategy": strategy.pk, "period": period.pk if period else None, "background": strategy.background}
         form = ReportForm(initial=initial)
     return render(request, "publishing/report_form.html", {
         "form": form,

@@ -1,5 +1,6 @@
 """Progress Updates as Word documents that partners can edit, using Word's own heading and list
 styles so the navigation pane, accessibility checker and screen readers understand the structure."""
+import re
 from io import BytesIO
 
 from docx import Document
@@ -11,6 +12,8 @@ from saferhub.publishing.progress_report import Bullet, ProgressDocument
 
 FONT = "Arial"
 TEXT_COLOUR = RGBColor(0x0B, 0x0C, 0x0C)
+# Control characters XML 1.0 does not allow (pasted text sometimes carries them).
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _set_language(style_element, lang: str) -> None:
@@ -56,46 +59,75 @@ def _prepare(doc, document: ProgressDocument) -> None:
     props.comments = ""
 
 
-def _bullets(doc, bullets: list[Bullet]) -> None:
-    for bullet in bullets:
-        doc.add_paragraph(bullet.text, style="List Bullet")
-        for child in bullet.children:
-            doc.add_paragraph(child, style="List Bullet 2")
+class _Writer:
+    """Appends paragraphs as XML. python-docx's own add_paragraph looks the style name up among
+    every style and parses the text character by character, which makes a long update take
+    seconds; here style ids are looked up once and each paragraph is built directly."""
+
+    STYLES = ["Heading 1", "Heading 2", "Heading 3", "List Bullet", "List Bullet 2"]
+
+    def __init__(self, doc):
+        self.style_ids = {name: doc.styles[name].style_id for name in self.STYLES}
+        self.end_of_body = doc.element.body.sectPr
+
+    def add(self, text: str, style: str | None = None) -> None:
+        paragraph = OxmlElement("w:p")
+        if style:
+            properties, style_ref = OxmlElement("w:pPr"), OxmlElement("w:pStyle")
+            style_ref.set(qn("w:val"), self.style_ids[style])
+            properties.append(style_ref)
+            paragraph.append(properties)
+        run, text_element = OxmlElement("w:r"), OxmlElement("w:t")
+        text_element.set(qn("xml:space"), "preserve")
+        text_element.text = XML_ILLEGAL.sub("", text)
+        run.append(text_element)
+        paragraph.append(run)
+        self.end_of_body.addprevious(paragraph)
+
+    def heading(self, text: str, level: int) -> None:
+        self.add(text, f"Heading {level}")
+
+    def bullets(self, bullets: list[Bullet]) -> None:
+        for bullet in bullets:
+            self.add(bullet.text, "List Bullet")
+            for child in bullet.children:
+                self.add(child, "List Bullet 2")
 
 
 def document_docx(document: ProgressDocument) -> bytes:
     doc = Document()
     _prepare(doc, document)
-    doc.add_heading(document.title, level=1)
+    out = _Writer(doc)
+    out.heading(document.title, 1)
 
     if document.background:
-        doc.add_heading(document.background_heading, level=2)
+        out.heading(document.background_heading, 2)
         for block in document.background:
             if block.kind == "heading":
-                doc.add_heading(block.text, level=2)
+                out.heading(block.text, 2)
             elif block.kind == "list":
                 for text in block.items:
-                    doc.add_paragraph(text, style="List Bullet")
+                    out.add(text, "List Bullet")
             else:
-                doc.add_paragraph(block.text)
+                out.add(block.text)
 
     if document.progress:
-        doc.add_heading(document.progress_heading, level=2)
+        out.heading(document.progress_heading, 2)
         for section in document.progress:
-            doc.add_heading(section.heading, level=3)
+            out.heading(section.heading, 3)
             for item_list in section.item_lists:
-                doc.add_paragraph(item_list.intro)
+                out.add(item_list.intro)
                 for text in item_list.items:
-                    doc.add_paragraph(text, style="List Bullet")
+                    out.add(text, "List Bullet")
             if section.actions_taken:
-                doc.add_paragraph(section.actions_intro)
-                _bullets(doc, section.actions_taken)
+                out.add(section.actions_intro)
+                out.bullets(section.actions_taken)
 
     if document.next_steps:
-        doc.add_heading(document.next_steps_heading, level=2)
+        out.heading(document.next_steps_heading, 2)
         for section in document.next_steps:
-            doc.add_heading(section.heading, level=3)
-            _bullets(doc, section.next_steps)
+            out.heading(section.heading, 3)
+            out.bullets(section.next_steps)
 
     buffer = BytesIO()
     doc.save(buffer)

@@ -64,6 +64,13 @@ def test_text_is_escaped(tracker):
 
 
 @pytest.mark.django_db
+def test_docx_drops_control_characters_xml_cannot_hold(tracker):
+    tracker.strategy.background = "Pasted\x0btext with a form feed\x0c."
+    document = progress_document_build(strategy=tracker.strategy, period=tracker.june)
+    assert "Pastedtext with a form feed." in docx_text(document_docx(document))
+
+
+@pytest.mark.django_db
 def test_pdf_is_tagged_a4_with_title_and_language(document):
     raw = document_pdf(document)
     assert raw.startswith(b"%PDF-1.7")

@@ -97,6 +97,11 @@ def test_create_form_prefills_the_strategys_background(client, manager, tracker)
     assert response.status_code == 200
     assert "The strategy was launched in June 2022." in html
     assert re.search(rf'<option value="{tracker.strategy.pk}"\s+selected>', html)
+    # The newest period with progress and no update yet is offered first.
+    assert re.search(rf'<option value="{tracker.june.pk}"\s+selected>', html)
+    services.report_create_or_update(user=manager, strategy=tracker.strategy, period=tracker.june, background="")
+    html = client.get("/reports/new/?strategy=test-strategy").content.decode()
+    assert re.search(rf'<option value="{tracker.december.pk}"\s+selected>', html)
 
 
 @pytest.mark.django_db
