@@ -168,6 +168,13 @@ def strategy_detail(*, user, slug: str, today: dt.date | None = None) -> dict:
     return {"strategy": strategy, "tree": tree, "counts": total, "reports": reports, "today": today}
 
 
+def _latest_progress_window() -> Window:
+    """Numbers each action's progress updates from 1, newest first (latest period, then latest recorded)."""
+    return Window(
+        RowNumber(), partition_by=[F("action_id")], order_by=[F("period__end").desc(), F("recorded_at").desc(), F("pk").desc()]
+    )
+
+
 def _latest_progress_prefetch() -> Prefetch:
     """Each action's most recent progress update (latest period, then latest recorded), as the
     list `latest_progress` of at most one, in one query for any number of actions."""
@@ -196,7 +203,8 @@ def item_detail(*, user, slug: str, pk: int, today: dt.date | None = None) -> di
     # The item and everything under it, to give each child its rolled-up counts.
     subtree = list(strategy.items.filter(Q(path=item.path) | Q(path__startswith=item.path + ".")).order_by("path"))
     today = today or timezone.localdate()
-    own_counts = _counts_by("item_id", Action.objects.filter(item__in=[i.pk for i in subtree]), today)
+    under = Action.objects.filter(item__strategy=strategy).filter(Q(item__path=item.path) | Q(item__path__startswith=item.path + "."))
+    own_counts = _counts_by("item_id", under, today)
     (node,) = _tree(subtree, own_counts)
     actions = list(
         item.actions.select_related("governance_body")
@@ -344,12 +352,6 @@ def action_filter_choices(*, filters: ActionFilters) -> ActionFilterChoices:
         items=items,
         lead_organisations=list(Organisation.objects.filter(pk__in=LeadLink.objects.values("organisation_id"))),
         governance_bodies=list(bodies.only("slug", "name")),
-    )
-
-
-def _latest_progress_window() -> Window:
-    return Window(
-        RowNumber(), partition_by=[F("action_id")], order_by=[F("period__end").desc(), F("recorded_at").desc(), F("pk").desc()]
     )
 
 

@@ -15,7 +15,7 @@ from saferhub.core.factories import (
     ActionFactory, GovernanceBodyFactory, OrganisationFactory, ReportingPeriodFactory, StrategyFactory,
     StrategyItemFactory, UserFactory,
 )
-from saferhub.strategy.models import ActionStatus, ProgressReport, ProgressUpdate, Rag
+from saferhub.strategy.models import ActionStatus, ProgressReport, ProgressUpdate, Rag, Strategy
 
 TRACKER = "/strategies/actions/"
 
@@ -322,13 +322,31 @@ def _tracker_queries(client, count: int) -> int:
     return len(queries)
 
 
-def test_tracker_queries_do_not_grow_with_the_actions(signed_in, db, django_db_blocker):
+def test_tracker_queries_do_not_grow_with_the_actions(signed_in, db):
     few = _tracker_queries(signed_in, 5)
-    ProgressUpdate.objects.all().delete()
-    from saferhub.strategy.models import Action, Strategy
-
-    Action.objects.all().delete()
-    Strategy.objects.all().delete()
+    Strategy.objects.all().delete()  # and with it the items, actions and progress
     many = _tracker_queries(signed_in, 60)
     assert few == many
     assert many <= 15
+
+
+def test_strategy_and_item_page_queries_do_not_grow_with_the_actions(signed_in, db):
+    def queries(count: int) -> tuple[int, int]:
+        strategy = StrategyFactory()
+        parent = StrategyItemFactory(strategy=strategy)
+        period = ReportingPeriodFactory(label="June 2023", start=dt.date(2023, 1, 1), end=dt.date(2023, 6, 30))
+        orgs = [OrganisationFactory() for _ in range(2)]
+        for _ in range(count):
+            action = ActionFactory(item=StrategyItemFactory(strategy=strategy, parent=parent), leads=orgs[:1], supporters=orgs[1:])
+            ProgressUpdate.objects.create(action=action, period=period, actions_taken="Done", status="on_track")
+            ActionFactory(item=parent, leads=orgs[:1], supporters=orgs[1:])
+        counted = []
+        for path in [f"/strategies/{strategy.slug}/", f"/strategies/{strategy.slug}/items/{parent.pk}/", "/strategies/"]:
+            with CaptureQueriesContext(connection) as captured:
+                assert signed_in.get(path).status_code == 200
+            counted.append(len(captured))
+        return tuple(counted)
+
+    few = queries(3)
+    Strategy.objects.all().delete()
+    assert queries(30) == few
