@@ -151,6 +151,18 @@ class ProtectedSeries:
     policy: DisclosurePolicy = field(default_factory=DisclosurePolicy)
 
 
+@dataclass(frozen=True)
+class ProtectedBreakdowns:
+    """Several breakdowns of one total ready to publish: each figure is a number or `Suppressed`."""
+
+    breakdowns: list[list[Figure]]
+    total: Figure | None
+    suppressed_count: int
+    footnote: str
+    withheld: bool = False
+    policy: DisclosurePolicy = field(default_factory=DisclosurePolicy)
+
+
 def display(value: Figure, marker: str | None = None) -> str:
     """A published figure as text: 1,234 with thousands separators, or the marker."""
     if isinstance(value, Suppressed):
@@ -172,52 +184,94 @@ def protect_table(
     Totals must be the sums of the figures shown: a total that also counts categories not shown
     needs those categories as a row or column of their own.
     """
-    policy = policy or DisclosurePolicy.from_settings()
     grid = [list(row) for row in cells]
-    width = len(grid[0]) if grid else 0
+    height, width = len(grid), len(grid[0]) if grid else 0
     if any(len(row) != width for row in grid):
         raise ValueError("Every row of the table must have the same number of cells.")
     for row in grid:
         _check_counts(row, "cell")
-    network = _Network(grid, width)
-    network.publish("row", row_totals)
-    network.publish("col", col_totals)
-    network.publish("grand", None if grand_total is None else [grand_total])
+    row_sums = [sum(row) for row in grid]
+    col_sums = [sum(row[column] for row in grid) for column in range(width)]
+    _check_totals(row_totals, row_sums, "row total", "rows")
+    _check_totals(col_totals, col_sums, "column total", "columns")
+    _check_totals(None if grand_total is None else [grand_total], [sum(row_sums)], "grand total")
 
-    if policy.method == "round":
-        shown = {key: _round(network.value(key), policy.base) for key in network.published}
-        footnote = policy.explanation
-        if len(shown) > len(grid) * width:
-            footnote += " Totals are rounded separately, so may not equal the sum of the figures shown."
-        return network.table(shown, 0, footnote, False, policy)
+    # Source -> row totals -> cells -> column totals -> sink, and the grand total back to source.
+    network = _Network(2 + height + width)
+    for row in range(height):
+        for column in range(width):
+            network.add(("cell", row, column), 2 + row, 2 + height + column, grid[row][column], True)
+    for row in range(height):
+        network.add(("row", row), _SOURCE, 2 + row, row_sums[row], row_totals is not None)
+    for column in range(width):
+        network.add(("col", column), 2 + height + column, _SINK, col_sums[column], col_totals is not None)
+    network.add(("grand",), _SINK, _SOURCE, sum(row_sums), grand_total is not None)
 
-    marker = Suppressed(policy.marker)
-    withheld = network.withhold(policy.threshold)
-    if withheld is None:
-        shown = {key: marker for key in network.published}
-        footnote = (
-            f"{policy.marker} withheld to protect confidentiality: this table cannot be published "
-            f"without revealing a count from 1 to {policy.threshold - 1}."
-        )
-    else:
-        shown = {key: marker if key in withheld else network.value(key) for key in network.published}
-        footnote = policy.explanation if withheld else ""
-    count = sum(isinstance(value, Suppressed) for value in shown.values())
-    return network.table(shown, count, footnote, withheld is None, policy)
+    outcome = _Outcome(network, policy)
+    shown = outcome.shown
+    return ProtectedTable(
+        cells=[[shown[("cell", row, column)] for column in range(width)] for row in range(height)],
+        row_totals=None if row_totals is None else [shown[("row", row)] for row in range(height)],
+        col_totals=None if col_totals is None else [shown[("col", column)] for column in range(width)],
+        grand_total=shown.get(("grand",)),
+        suppressed_count=outcome.suppressed_count,
+        footnote=outcome.footnote,
+        withheld=outcome.withheld,
+        policy=outcome.policy,
+    )
 
 
 def protect_series(
     values: Sequence[int], total: int | None = None, policy: DisclosurePolicy | None = None
 ) -> ProtectedSeries:
     """Protect a list of counts and, if it will be published, their total."""
-    table = protect_table([list(values)], row_totals=None if total is None else [total], policy=policy)
+    result = protect_breakdowns([values], total=total, policy=policy)
     return ProtectedSeries(
-        values=table.cells[0],
-        total=None if total is None else table.row_totals[0],
-        suppressed_count=table.suppressed_count,
-        footnote=table.footnote,
-        withheld=table.withheld,
-        policy=table.policy,
+        values=result.breakdowns[0],
+        total=result.total,
+        suppressed_count=result.suppressed_count,
+        footnote=result.footnote,
+        withheld=result.withheld,
+        policy=result.policy,
+    )
+
+
+def protect_breakdowns(
+    breakdowns: Sequence[Sequence[int]], total: int | None = None, policy: DisclosurePolicy | None = None
+) -> ProtectedBreakdowns:
+    """Protect several breakdowns of the same people (by month, by referral source, ...) together,
+    with their common total if it will be published.
+
+    Protecting each breakdown on its own is not enough: a total withheld in one breakdown could be
+    added up from another, and each breakdown narrows what the others can hide.
+    """
+    lists = [list(parts) for parts in breakdowns]
+    if not lists:
+        raise ValueError("There must be at least one breakdown.")
+    for parts in lists:
+        _check_counts(parts, "figure")
+    sums = [sum(parts) for parts in lists]
+    if any(value != sums[0] for value in sums):
+        raise ValueError(f"Every breakdown must add up to the same total, not {', '.join(map(str, sums))}.")
+    _check_totals(None if total is None else [total], sums[:1], "total")
+
+    # Breakdown b runs from node b to node b + 1, so each adds up to what flows through the next;
+    # the total runs from the last node back to the first.
+    network = _Network(len(lists) + 1)
+    for number, parts in enumerate(lists):
+        for position, value in enumerate(parts):
+            network.add(("cell", number, position), number, number + 1, value, True)
+    network.add(("grand",), len(lists), 0, sums[0], total is not None)
+
+    outcome = _Outcome(network, policy)
+    return ProtectedBreakdowns(
+        breakdowns=[[outcome.shown[("cell", number, position)] for position in range(len(parts))]
+                    for number, parts in enumerate(lists)],
+        total=outcome.shown.get(("grand",)),
+        suppressed_count=outcome.suppressed_count,
+        footnote=outcome.footnote,
+        withheld=outcome.withheld,
+        policy=outcome.policy,
     )
 
 
@@ -243,8 +297,50 @@ def _check_counts(values: Sequence[object], what: str) -> None:
             raise ValueError(f"Every {what} must be a whole number of 0 or more, not {value!r}.")
 
 
+def _check_totals(totals: Sequence[int] | None, sums: list[int], what: str, lines: str = "") -> None:
+    """Totals must be the sums of their figures: the protection reasons from that."""
+    if totals is None:
+        return
+    if len(totals) != len(sums):
+        raise ValueError(f"There are {len(totals)} {what}s for {len(sums)} {lines}.")
+    _check_counts(totals, what)
+    for position, (total, expected) in enumerate(zip(totals, sums, strict=True)):
+        if total != expected:
+            place = f"The {what} at position {position + 1}" if lines else f"The {what}"
+            raise ValueError(f"{place} is {total} but its figures add up to {expected}.")
+
+
 def _round(value: int, base: int) -> int:
     return (2 * value + base) // (2 * base) * base
+
+
+class _Outcome:
+    """What to publish for a network under a policy."""
+
+    def __init__(self, network: _Network, policy: DisclosurePolicy | None) -> None:
+        self.policy = policy = policy or DisclosurePolicy.from_settings()
+        published = network.published
+        self.withheld = False
+        self.suppressed_count = 0
+        if policy.method == "round":
+            self.shown = {key: _round(network.edges[key].value, policy.base) for key in published}
+            self.footnote = policy.explanation
+            if any(key[0] != "cell" for key in published):
+                self.footnote += " Totals are rounded separately, so may not equal the sum of the figures shown."
+            return
+        marker = Suppressed(policy.marker)
+        withheld = network.withhold(policy.threshold)
+        if withheld is None:
+            self.withheld = True
+            self.shown = {key: marker for key in published}
+            self.footnote = (
+                f"{policy.marker} withheld to protect confidentiality: this table cannot be published "
+                f"without revealing a count from 1 to {policy.threshold - 1}."
+            )
+        else:
+            self.shown = {key: marker if key in withheld else network.edges[key].value for key in published}
+            self.footnote = policy.explanation if withheld else ""
+        self.suppressed_count = sum(isinstance(value, Suppressed) for value in self.shown.values())
 
 
 # What is known of a figure: shown, a withheld small count, a withheld complementary figure, or
@@ -259,53 +355,24 @@ class _Edge:
     tail: int
     head: int
     value: int
-    state: int = _UNPUBLISHED
+    state: int
 
 
 class _Network:
-    """The table as a circulation: source -> row totals -> cells -> column totals -> sink, with
-    the grand total running from sink back to source. Each figure is one edge carrying its value."""
+    """Figures as a circulation: each figure is an edge carrying its value, and every published
+    sum is a node where what flows in equals what flows out."""
 
-    def __init__(self, grid: list[list[int]], width: int) -> None:
-        self.height, self.width = len(grid), width
-        self.node_count = 2 + self.height + width
+    def __init__(self, node_count: int) -> None:
+        self.node_count = node_count
         self.edges: dict[tuple, _Edge] = {}
-        for row in range(self.height):
-            for column in range(width):
-                self.edges[("cell", row, column)] = _Edge(2 + row, 2 + self.height + column, grid[row][column], _SHOWN)
-        for row in range(self.height):
-            self.edges[("row", row)] = _Edge(_SOURCE, 2 + row, sum(grid[row]))
-        for column in range(width):
-            self.edges[("col", column)] = _Edge(2 + self.height + column, _SINK, sum(row[column] for row in grid))
-        self.edges[("grand",)] = _Edge(_SINK, _SOURCE, sum(map(sum, grid)))
-        self.keys = list(self.edges)
-        self.totals: set[str] = set()
         self.threshold = 0
+
+    def add(self, key: tuple, tail: int, head: int, value: int, published: bool) -> None:
+        self.edges[key] = _Edge(tail, head, value, _SHOWN if published else _UNPUBLISHED)
 
     @property
     def published(self) -> list[tuple]:
-        return [key for key in self.keys if self.edges[key].state != _UNPUBLISHED]
-
-    def value(self, key: tuple) -> int:
-        return self.edges[key].value
-
-    def publish(self, kind: str, totals: Sequence[int] | None) -> None:
-        """Mark a set of totals as published, checking they are the sums of their figures."""
-        if totals is None:
-            return
-        totals = list(totals)
-        keys = [key for key in self.keys if key[0] == kind]
-        name = {"row": "row", "col": "column", "grand": "grand"}[kind]
-        if len(totals) != len(keys):
-            raise ValueError(f"There are {len(totals)} {name} totals for {len(keys)} {name}s.")
-        _check_counts(totals, f"{name} total")
-        for position, (key, total) in enumerate(zip(keys, totals, strict=True)):
-            expected = self.edges[key].value
-            if total != expected:
-                place = "The grand total" if kind == "grand" else f"The {name} total at position {position + 1}"
-                raise ValueError(f"{place} is {total} but its figures add up to {expected}.")
-            self.edges[key].state = _SHOWN
-        self.totals.add(kind)
+        return [key for key, edge in self.edges.items() if edge.state != _UNPUBLISHED]
 
     def withhold(self, threshold: int) -> set[tuple] | None:
         """The figures to withhold, or None when the whole table has to be withheld."""
@@ -315,7 +382,7 @@ class _Network:
                 edge.state = _SMALL
         while True:
             arcs = self._residual()
-            determined = next((key for key in self.keys if self._is_determined(arcs, key)), None)
+            determined = next((key for key in self.edges if self._is_determined(arcs, key)), None)
             if determined is None:
                 return {key for key, edge in self.edges.items() if edge.state in (_SMALL, _COMPLEMENTARY)}
             release = self._cheapest_release(determined)
@@ -323,22 +390,6 @@ class _Network:
                 return None
             for key in release:
                 self.edges[key].state = _COMPLEMENTARY
-
-    def table(self, shown: dict, count: int, footnote: str, withheld: bool, policy: DisclosurePolicy) -> ProtectedTable:
-        def line(kind: str, size: int) -> list[Figure] | None:
-            return [shown[(kind, position)] for position in range(size)] if kind in self.totals else None
-
-        return ProtectedTable(
-            cells=[[shown[("cell", row, column)] for column in range(self.width)] for row in range(self.height)],
-            row_totals=line("row", self.height),
-            col_totals=line("col", self.width),
-            grand_total=shown.get(("grand",)),
-            suppressed_count=count,
-            footnote=footnote,
-            withheld=withheld,
-            policy=policy,
-        )
-
     def _bounds(self, edge: _Edge) -> tuple[float, float]:
         if edge.state == _SHOWN:
             return edge.value, edge.value

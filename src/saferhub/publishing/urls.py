@@ -1,3 +1,5 @@
+"""Progress Update addresses: staff pages under /reports/, and the public pages of published
+updates under /reports/published/ for the partnership to link to."""
 from django.urls import path
 
 from saferhub.publishing import views
