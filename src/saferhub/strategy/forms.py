@@ -303,7 +303,7 @@ class ItemForm(GovukForm):
                                  "short_title": item.short_title, "description": item.description}
         super().__init__(*args, **kwargs)
         self.strategy = strategy
-        parents = StrategyItem.objects.filter(strategy=strategy).order_by("path")
+        parents = StrategyItem.objects.filter(strategy=strategy).select_related("strategy").order_by("path")
         if item is not None:
             # An item cannot go under itself or anything beneath it.
             parents = parents.exclude(pk=item.pk).exclude(path__startswith=item.path + ".")

@@ -25,7 +25,8 @@ def item_with_ancestors(item: StrategyItem) -> list[StrategyItem]:
     """The item and each item above it, top first, read through the materialised path."""
     segments = item.path.split(".")
     prefixes = [".".join(segments[: i + 1]) for i in range(len(segments))]
-    return list(StrategyItem.objects.filter(strategy_id=item.strategy_id, path__in=prefixes).order_by("path"))
+    return list(StrategyItem.objects.filter(strategy_id=item.strategy_id, path__in=prefixes)
+                .select_related("strategy").order_by("path"))
 
 
 def action_edit_history(action: Action, updates: list[ProgressUpdate]) -> QuerySet[ChangeRecord]:

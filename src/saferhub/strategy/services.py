@@ -109,7 +109,11 @@ def reporting_period_get_or_create(
         errors["label"] = "Enter a name for the reporting period"
     elif len(label) > ReportingPeriod._meta.get_field("label").max_length:
         errors["label"] = "The name of the reporting period must be 60 characters or fewer"
-    if start and end and end < start:
+    if start is None:
+        errors["start"] = "Enter the start date"
+    if end is None:
+        errors["end"] = "Enter the end date"
+    elif start and end < start:
         errors["end"] = "The end date must be on or after the start date"
     if errors:
         raise ValidationError(errors)

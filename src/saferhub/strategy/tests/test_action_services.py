@@ -157,6 +157,13 @@ def test_a_period_cannot_end_before_it_starts():
     assert not ReportingPeriod.objects.exists()
 
 
+def test_a_period_needs_a_name_and_both_dates():
+    with pytest.raises(ValidationError) as error:
+        services.reporting_period_get_or_create(label=" ", start=None, end=None)
+    assert error.value.message_dict == {"label": ["Enter a name for the reporting period"],
+                                        "start": ["Enter the start date"], "end": ["Enter the end date"]}
+
+
 # Actions --------------------------------------------------------------------------------------------
 
 def test_manager_adds_an_action_after_the_items_others(manager, organisation, other_organisation):

@@ -4,6 +4,8 @@ import html
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from saferhub.audit.models import ChangeRecord
@@ -177,6 +179,27 @@ def test_buttons_follow_what_the_user_may_do(client, make_user, action, organisa
     text = _text(client.get(f"/strategies/actions/{action.pk}/"))
     assert (f'href="/strategies/actions/{action.pk}/progress/"' in text) is record
     assert (f'href="/strategies/actions/{action.pk}/edit/"' in text) is edit
+
+
+def test_action_page_reads_a_fixed_number_of_queries(client, manager, action):
+    """However much progress and history an action has, its page costs the same few queries."""
+    _login(client, manager)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/strategies/actions/{action.pk}/").status_code == 200
+        return len(queries)
+
+    services.progress_update_record(user=manager, action=action, period=ReportingPeriodFactory(label="P0"),
+                                    actions_taken="x", status="on_track", rag="green")
+    count()  # warms the content-type cache
+    few = count()
+    for n in range(1, 6):
+        period = ReportingPeriodFactory(label=f"P{n}", start=dt.date(2020 + n, 1, 1), end=dt.date(2020 + n, 6, 30))
+        services.progress_update_record(user=manager, action=action, period=period, actions_taken=f"Step {n}",
+                                        status="on_track", rag="amber" if n % 2 else "green")
+        services.action_update(user=manager, action=action, title=f"Title {n}")
+    assert count() == few
 
 
 def test_missing_action_is_not_found(client, viewer):
