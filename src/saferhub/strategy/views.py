@@ -39,7 +39,6 @@ def strategy_detail(request, slug):
 def item_detail(request, slug, pk):
     context = selectors.item_detail(user=request.user, slug=slug, pk=pk)
     context["can_manage"] = access.can_manage_strategies(request.user)
-    context["page_title"] = f"{context['item'].label} – {context['strategy'].title}"
     return render(request, "strategy/item_detail.html", context)
 
 
