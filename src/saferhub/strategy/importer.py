@@ -280,8 +280,8 @@ def _chunks(values: Sequence, size: int = BATCH) -> Iterator[Sequence]:
 
 
 def _rows_insert(model: type[models.Model], rows: list[dict]) -> None:
-    """Insert plain rows (all with the same keys, given as field attnames) with one prepared
-    statement. bulk_create builds and compiles an object per row, which dominated importing tens
+    """Insert plain rows (all with the same keys, given as field attnames) with multi-row INSERT
+    statements. bulk_create builds and compiles an object per row, which dominated importing tens
     of thousands of actions; dates and times still go through each field's own preparation."""
     if not rows:
         return
@@ -292,16 +292,17 @@ def _rows_insert(model: type[models.Model], rows: list[dict]) -> None:
         for field in fields
     ]
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    one_row = f"({', '.join(['%s'] * len(fields))})"
+    # The backend's own limit on parameters per statement decides the batch size, as for bulk_create.
+    size = max(1, min(connection.ops.bulk_batch_size(fields, rows), 2 * BATCH))
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows, 5 * BATCH):
-            cursor.executemany(sql, [
-                tuple(prepare(row[name], connection) if prepare else row[name] for name, prepare in zip(names, prepared))
-                for row in chunk
-            ])
+        for chunk in _chunks(rows, size):
+            params = []
+            for row in chunk:
+                params.extend(prepare(row[name], connection) if prepare else row[name]
+                              for name, prepare in zip(names, prepared))
+            cursor.execute(head + ", ".join([one_row] * len(chunk)), params)
 
 
 def _strategy_write(spec: StrategySpec, known: _Known, user) -> StrategyImportResult:
