@@ -5,7 +5,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import CharField, Max, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from saferhub.audit.models import ChangeAction
@@ -322,13 +323,12 @@ def _item_tree_layout(strategy: Strategy, *, placing: StrategyItem | None = None
                or (placing is not None and pk == placing.pk)]
     # Paths are unique in a strategy and databases check that row by row, so move every changed
     # item to a path no real item can have before giving each its new one.
-    for node in changed:
-        StrategyItem.objects.filter(pk=node.pk).update(path=f"~{node.pk}")
+    StrategyItem.objects.filter(pk__in=[node.pk for node in changed]).update(
+        path=Concat(Value("~"), Cast("pk", output_field=CharField()))
+    )
     for node in changed:
         node.path, node.depth, node.order = wanted[node.pk]
-        StrategyItem.objects.filter(pk=node.pk).update(
-            path=node.path, depth=node.depth, order=node.order, parent=node.parent_id
-        )
+    StrategyItem.objects.bulk_update(changed, ["path", "depth", "order", "parent"], batch_size=500)
 
 
 @transaction.atomic
