@@ -51,22 +51,23 @@ def _years(request) -> int:
         return dashboards.YEARS_DEFAULT
 
 
-# Each page's builder from the request, shared by the page, its downloads and its chart images.
-def _overview_page(request, *args):
+# Each page's builder from the request (and the URL's slug), shared by the page, its downloads and
+# its chart images, so a download or an image always matches the page it was linked from.
+def _overview_page(request):
     return dashboards.overview()
 
 
-def _service_page(request, slug, *args):
+def _service_page(request, slug):
     return dashboards.service_dashboard(slug=slug, quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
 
 
-def _strategy_page(request, slug, *args):
+def _strategy_page(request, slug):
     item = request.GET.get("item")
     return dashboards.strategy_dashboard(slug=slug, item_pk=int(item) if item and item.isdigit() else None,
                                          quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
 
 
-def _year_on_year_page(request, *args):
+def _year_on_year_page(request):
     return dashboards.year_on_year_page(
         element_slug=request.GET.get("element"), quarter=dashboards.quarter_from_param(request.GET.get("quarter")),
         years=_years(request), service_slug=request.GET.get("service"))
@@ -114,10 +115,10 @@ def year_on_year(request):
 
 def _table_view(builder):
     @_viewer
-    def view(request, *args, table, fmt):
+    def view(request, table, fmt, **kwargs):
         if fmt not in exports.FORMATS:
             raise Http404("No such format")
-        found = builder(request, *args).table(table)
+        found = builder(request, **kwargs).table(table)
         response = HttpResponse(exports.table_export(found, fmt), content_type=exports.FORMATS[fmt])
         response["Content-Disposition"] = f'attachment; filename="{slugify(found.caption)[:120] or found.key}.{fmt}"'
         return response
@@ -127,8 +128,8 @@ def _table_view(builder):
 
 def _chart_view(builder):
     @_viewer
-    def view(request, *args, chart):
-        found = builder(request, *args).chart(chart)
+    def view(request, chart, **kwargs):
+        found = builder(request, **kwargs).chart(chart)
         etag = f'"{found.digest}"'
         if request.headers.get("If-None-Match") == etag:
             response = HttpResponse(status=304)
