@@ -77,6 +77,7 @@ def test_strategies_page_shows_owner_body_and_counts(signed_in, vawg):
     assert "IDAS" in html
     assert '<a class="govuk-link" href="/partners/bodies/vawg-board/">VAWG Strategic Governance Board</a>' in html
     assert "3 actions" in html
+    assert "Not recorded" in html  # the test strategy has no dates
     assert "At risk: 1" in html and "On track: 1" in html and "Complete: 1" in html
     # The completed late action is not overdue; the open late one is.
     assert 'href="/strategies/actions/?strategy=vawg&amp;overdue=1">1 overdue action</a>' in html
@@ -93,6 +94,16 @@ def test_strategy_page_shows_the_tree_with_level_names_and_counts(signed_in, vaw
     assert "2 actions (1 amber, 1 green), <strong>1 overdue</strong>" in html
     assert 'href="/strategies/actions/?strategy=vawg"' in html
     assert "VAWG Progress Update June 2023" in html and "Draft" in html
+
+
+def test_strategy_dates_read_naturally(signed_in, vawg):
+    strategy = vawg["strategy"]
+    strategy.start_date = dt.date(2022, 6, 1)
+    strategy.save()
+    assert "From 1 June 2022" in signed_in.get("/strategies/vawg/").content.decode()
+    strategy.end_date = dt.date(2025, 3, 31)
+    strategy.save()
+    assert "1 June 2022 to 31 March 2025" in signed_in.get("/strategies/").content.decode()
 
 
 def test_strategy_page_for_an_unknown_strategy_is_404(signed_in, vawg):
