@@ -162,6 +162,8 @@ class _Values:
             raw = int(raw)
         if isinstance(raw, (int, float)):
             return str(raw)
+        if isinstance(raw, dt.datetime) and raw.time() == dt.time(0, 0):
+            return raw.date().isoformat()  # spreadsheets turn text like "June 2023" into dates
         if isinstance(raw, (dt.date, dt.datetime)):
             return raw.isoformat()
         if not isinstance(raw, str):

@@ -333,6 +333,19 @@ def test_each_kind_of_bad_yaml_is_reported_with_file_row_and_field_and_nothing_i
     assert counts() == before
 
 
+def test_a_bad_last_action_of_many_in_yaml_is_named_and_nothing_is_written(partnership, tmp_path):
+    document = good_document()
+    document["items"][1]["actions"] = [
+        {"reference": f"T-9.{n:03d}", "title": f"Action {n}", "lead": ["opfcc"], "due_date": D(2024, 3, 31)}
+        for n in range(1, 201)
+    ]
+    document["items"][1]["actions"][-1]["due_date"] = "the end of March"
+    before = counts()
+    failure = failure_of([write_yaml(tmp_path, document)])
+    assert [(p.row, p.field) for p in failure.problems] == [("items[1].actions[199].due_date", "due_date")]
+    assert counts() == before
+
+
 def test_a_period_already_stored_with_other_dates_is_an_error(partnership, tmp_path):
     ReportingPeriod.objects.create(label="June 2023", start=D(2023, 4, 1), end=D(2023, 6, 30))
     failure = failure_of([write_yaml(tmp_path, good_document())])
