@@ -405,7 +405,8 @@ def _items_write(spec: StrategySpec, strategy: Strategy, result: StrategyImportR
 def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], known: _Known,
                    result: StrategyImportResult) -> list[int]:
     """Create, update and remove actions by reference; return each spec action's id."""
-    stored = {row["reference"]: row for row in Action.objects.filter(item__strategy=strategy).values("id", *ACTION_VALUE_FIELDS)}
+    stored_rows = list(Action.objects.filter(item__strategy=strategy).values("id", *ACTION_VALUE_FIELDS))
+    stored = {row["reference"]: row for row in stored_rows if row["reference"]}
     lead_model = Action.lead_organisations.through
     support_model = Action.supporting_organisations.through
     stored_leads: dict[int, set[int]] = {}
@@ -443,7 +444,9 @@ def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], 
         if stored_leads.get(row["id"], set()) != leads or stored_support.get(row["id"], set()) != support:
             relink.append(index)
 
-    removed = [row["id"] for row in stored.values()]
+    # Whatever the file no longer has goes, including actions added without a reference.
+    kept = set(ids)
+    removed = [row["id"] for row in stored_rows if row["id"] not in kept]
     for chunk in _chunks(removed):
         Action.objects.filter(pk__in=chunk).delete()
     _rows_insert(Action, to_create)

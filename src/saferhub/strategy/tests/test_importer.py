@@ -540,6 +540,17 @@ def test_reimport_updates_in_place_moves_reorders_and_removes(partnership, organ
         "December 2022", "June 2023", "December 2023"}
 
 
+def test_reimport_removes_actions_the_file_does_not_have_even_without_references(partnership, tmp_path):
+    path = write_yaml(tmp_path, good_document())
+    strategy_import(paths=[path])
+    item = StrategyItem.objects.get(code="Objective 2")
+    for title in ["Added in the app", "Also added in the app"]:
+        Action.objects.create(item=item, title=title, reference="")
+    results = strategy_import(paths=[path])
+    assert sorted(Action.objects.values_list("reference", flat=True)) == ["T-1.01", "T-1.02", "T-2.01", "T-2.02"]
+    assert results[0].actions_removed == 2
+
+
 def test_items_without_codes_are_matched_by_position(partnership, tmp_path):
     document = good_document()
     for objective in document["items"]:
