@@ -41,11 +41,12 @@ class Figures:
 
     @classmethod
     def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False) -> "Figures":
-        """The figures of `elements` (None: every element) over `services` (None: every service)
-        for the periods starting on `starts`; summed over the services unless `by_service`."""
+        """The figures of `elements` (data elements or their slugs; None: every element) over
+        `services` (None: every service) for the periods starting on `starts`; summed over the
+        services unless `by_service`."""
         query = (approved_values() if approved_only else DataValue.objects.all()).filter(period_start__in=set(starts))
         if elements is not None:
-            query = query.filter(data_element__in=list(elements))
+            query = query.filter(data_element__slug__in={getattr(e, "slug", e) for e in elements})
         if services is not None:
             query = query.filter(service__in=list(services))
         keys = ["service_id"] if by_service else []

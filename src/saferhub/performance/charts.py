@@ -35,7 +35,8 @@ def _config(chart):
         .configure_view(stroke=None)
         .configure_axis(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=13, titleFontWeight="normal",
                         gridColor=GRID, domainColor=SECONDARY_TEXT, tickColor=SECONDARY_TEXT, labelLimit=220)
-        .configure_legend(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=13, orient="bottom")
+        .configure_legend(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=13, orient="bottom",
+                          labelLimit=0)
         .configure_title(color=TEXT, fontSize=15, anchor="start", fontWeight="bold")
     )
 
@@ -146,15 +147,15 @@ def _bars_spec(title, *, categories, series, unit):
     if len(names) > 1:
         base = base.encode(yOffset=alt.YOffset("series:N", sort=names))
         bars = base.mark_bar().encode(color=alt.Color(
-            "series:N", sort=names, scale=alt.Scale(domain=names, range=SERIES_COLOURS[:len(names)]), title=None))
+            "series:N", sort=names, scale=alt.Scale(domain=names, range=SERIES_COLOURS[:len(names)]), title=None,
+            legend=alt.Legend(direction="vertical")))
     else:
         bars = base.mark_bar(color=BAR)
     labels = base.mark_text(align="left", dx=4, fontSize=11, color=TEXT).encode(
         text=alt.Text("value:Q", format=VALUE_FORMAT))
+    # Room for each category's bars (and the value labels beside them) whatever the number of series.
     step = 22 if len(names) == 1 else 14 * len(names) + 6
-    chart = alt.layer(bars, labels).properties(title=title, width=WIDTH - 120, height=alt.Step(step))
-    if len(names) > 1:
-        chart = alt.layer(bars, labels).properties(title=title, width=WIDTH - 120, height=max(120, step * len(categories)))
+    chart = alt.layer(bars, labels).properties(title=title, width=WIDTH - 120, height=max(66, step * len(categories)))
     return _config(chart).to_dict(validate=False)
 
 
@@ -166,7 +167,7 @@ def _targets_spec(title, *, rows):
     # Room to the right of the longest bar and of the target line for the "37 of 50" labels.
     top = max([120, *(v["share"] * 1.25 for v in values)])
     base = alt.Chart(alt.Data(values=values)).encode(
-        y=alt.Y("label:N", sort=labels, title=None, scale=alt.Scale(domain=labels)))
+        y=alt.Y("label:N", sort=labels, title=None, scale=alt.Scale(domain=labels), axis=alt.Axis(labelLimit=360)))
     bars = base.mark_bar(color=BAR).encode(x=alt.X("share:Q", title="Per cent of the target", scale=alt.Scale(domain=[0, top])))
     text = base.mark_text(align="left", dx=4, fontSize=11, color=TEXT).encode(x="share:Q", text="text:N")
     rule = alt.Chart(alt.Data(values=[{"target": 100}])).mark_rule(color=TARGET, strokeWidth=2, strokeDash=[6, 3]).encode(x="target:Q")

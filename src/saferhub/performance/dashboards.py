@@ -277,8 +277,13 @@ def _targets_block(key: str, statuses: list[TargetStatus]) -> Block | None:
     table = Table(key, "Targets against the latest figures",
                   [Column("Target"), Column("Target figure", "number"), Column("Due"), Column("Latest figure", "number"),
                    Column("As of"), Column("Rating"), Column("Explanation")], rows)
-    chart = targets_chart(key=key, rows=[{"label": s.target.data_element.name, "actual": s.actual, "target": s.target.value}
-                                         for s in statuses])
+    names = [s.target.data_element.name for s in statuses]
+    # Two targets for one figure (one per service) need telling apart on the chart's axis.
+    labels = [f"{name} ({s.target.service.name})" if names.count(name) > 1 and s.target.service_id else name
+              for name, s in zip(names, statuses)]
+    labels = [label if labels.count(label) == 1 else f"{label} by {s.target.due:%B %Y}" for label, s in zip(labels, statuses)]
+    chart = targets_chart(key=key, rows=[{"label": label, "actual": s.actual, "target": s.target.value}
+                                         for label, s in zip(labels, statuses)])
     return Block(table, chart)
 
 
