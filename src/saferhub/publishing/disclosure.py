@@ -1,15 +1,19 @@
 """Statistical disclosure control for published counts: small-count suppression with
 complementary suppression, or rounding to a base.
 
-Published outputs (the quarterly performance report, published dashboards) pass their tables
-through `protect_table` or `protect_series`; internal views show exact values and do not.
+Published outputs (the quarterly performance report, published dashboards) pass their figures
+through `protect_table` (a grid with any of its row, column and grand totals), `protect_series`
+(a list, with its total if published) or `protect_breakdowns` (several breakdowns of the same
+people, such as by month and by referral source, with their common total); internal views show
+exact values and do not. `display` turns a protected figure into text.
 
 Suppression ("suppress", the default)
 -------------------------------------
 1. Primary suppression: every figure from 1 to threshold - 1 is withheld, totals included (a
    total is a figure like any other). Zeros are shown as 0 and are never withheld.
 2. Complementary suppression: the table is a flow network (source -> row totals -> cells ->
-   column totals -> sink, the grand total closing the circuit); each figure is an edge carrying
+   column totals -> sink, the grand total closing the circuit; breakdowns run one after another
+   and the total closes the circuit); each figure is an edge carrying
    its value, bounded by what a reader knows of it (below). Another table consistent with what is
    published differs from the true one by a circulation, which splits into cycles, so a withheld
    figure can take another value exactly when the residual graph has a cycle through its edge; a
@@ -23,7 +27,9 @@ Suppression ("suppress", the default)
 3. If some figure stays determined even with every non-zero figure withheld (a row of four 1s
    whose total, 4, is itself withheld: four figures each at least 1 adding up to at most 4 must
    all be 1), the table is withheld: `withheld` is True, every figure is the marker, and the
-   footnote says so. A caller should then publish the footnote in place of the table.
+   footnote says so. A caller should then publish the footnote in place of the table. This is
+   decided with complementary figures taken as "the threshold and above" (below), so it can,
+   rarely, withhold a table that a reader allowing for complementary zeros could not break.
 
 What is guaranteed. The reader knows every published figure; knows that each row, column and grand
 total that is published (as a number or as the marker) is the sum of its line; knows these rules;
@@ -40,15 +46,14 @@ What is not guaranteed.
 - How wide the uncertainty is: a withheld figure may be narrowed to two neighbouring values
   ("1 or 2"); there is no minimum protection range.
 - Sums of withheld figures: several withheld cells in a line can have an exact, small sum.
-- Anything from outside the table: the same people counted in another table or breakdown,
-  earlier quarters, year-to-date figures, or local knowledge.
+- Anything from outside the table: the same people counted in another table or breakdown not
+  protected together with it, earlier quarters, year-to-date figures, or local knowledge.
 - Zeros, which are shown by design: a 0 says nobody in that group.
 - A reader who replays the choice of complementary figures (knowing the cheapest were taken
   says the figures taken are no larger than some left shown).
 
-Sizes: each withheld figure costs a search over the whole table, and each repair a rerun, so the
-work grows roughly with the cube of the number of figures; report tables of a few hundred figures
-take well under a second.
+Sizes: each check is a breadth-first search per withheld figure and each repair a rerun, so the
+work grows faster than the table; a 60 x 20 table with all its totals takes about 0.05 seconds.
 
 Rounding ("round")
 ------------------
@@ -334,7 +339,7 @@ class _Outcome:
             self.withheld = True
             self.shown = {key: marker for key in published}
             self.footnote = (
-                f"{policy.marker} withheld to protect confidentiality: this table cannot be published "
+                f"{policy.marker} withheld to protect confidentiality: these figures cannot be published "
                 f"without revealing a count from 1 to {policy.threshold - 1}."
             )
         else:
@@ -390,6 +395,7 @@ class _Network:
                 return None
             for key in release:
                 self.edges[key].state = _COMPLEMENTARY
+
     def _bounds(self, edge: _Edge) -> tuple[float, float]:
         if edge.state == _SHOWN:
             return edge.value, edge.value

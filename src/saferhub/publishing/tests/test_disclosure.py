@@ -7,6 +7,7 @@ from saferhub.publishing.disclosure import (
     DisclosurePolicy,
     Suppressed,
     display,
+    protect_breakdowns,
     protect_series,
     protect_table,
 )
@@ -40,25 +41,31 @@ class _Search:
     its line, that a withheld small count is 1..threshold-1 and (being told which is which) that
     any other withheld figure is 0 or at least the threshold. Those domains sit inside the plain
     "at least 0" the brief describes, so an alternative found here is an alternative there too.
+    `strict` drops the 0 for complementary figures, as the module's own model does when it decides
+    that a table cannot be published at all.
     """
 
-    def __init__(self, truth, published, equations, threshold, budget=200_000):
+    def __init__(self, truth, published, equations, threshold, strict=False, budget=200_000):
         self.truth, self.equations, self.threshold = truth, equations, threshold
-        cap = sum(value for key, value in truth.items() if key[0] == "cell") + threshold
+        cap = sum(truth.values()) + threshold
         self.domains = {}
+        # Figures never published (a total left out) are unknown but still add up.
+        self.free = {key for key in truth if key not in published}
         for key, value in truth.items():
-            if not isinstance(published[key], Suppressed):
+            if key in self.free:
+                self.domains[key] = (0, cap)
+            elif not isinstance(published[key], Suppressed):
                 self.domains[key] = (value, value)
             elif 0 < value < threshold:
                 self.domains[key] = (1, threshold - 1)
             else:
-                self.domains[key] = (0, cap)
+                self.domains[key] = (threshold if strict else 0, cap)
         self.small = {key for key, value in truth.items() if 0 < value < threshold}
         self.budget = budget
 
     def _tidy(self, key, low, high):
         # A complementary figure skips 1..threshold-1.
-        if key not in self.small:
+        if key not in self.small and key not in self.free:
             if 0 < low < self.threshold:
                 low = self.threshold
             if 0 < high < self.threshold:
@@ -157,9 +164,9 @@ def _published(result):
     return shown
 
 
-def _determined(truth, published, equations, threshold):
+def _determined(truth, published, equations, threshold, strict=False):
     """Withheld figures the reader can work out exactly."""
-    search = _Search(truth, published, equations, threshold)
+    search = _Search(truth, published, equations, threshold, strict)
     return [key for key, value in published.items()
             if isinstance(value, Suppressed) and not search.alternatives(key)]
 
@@ -180,9 +187,10 @@ def _check_protected(cells, row_totals, col_totals, grand_total, threshold):
             assert published[key] == value, key
     if result.withheld:
         assert all(isinstance(value, Suppressed) for value in published.values())
-        # Withholding is a last resort: even with every non-zero figure withheld, one is exact.
+        # Withholding is a last resort: even with every non-zero figure withheld, one is exact
+        # (to a reader who also knows that no complementary figure is a zero).
         everything = {key: C if value else 0 for key, value in truth.items()}
-        assert _determined(truth, everything, equations, threshold)
+        assert _determined(truth, everything, equations, threshold, strict=True)
     else:
         assert _determined(truth, published, equations, threshold) == []
     return result
@@ -217,6 +225,45 @@ def test_no_withheld_figure_in_a_series_can_be_worked_out(values, with_total, th
     assert result.total == (None if total is None else table.row_totals[0])
     assert (result.suppressed_count, result.withheld, result.footnote) == (
         table.suppressed_count, table.withheld, table.footnote)
+
+
+@st.composite
+def breakdowns(draw):
+    lists = [draw(st.lists(count, min_size=1, max_size=5)) for _ in range(draw(st.integers(1, 3)))]
+    # Pad each breakdown with one more figure so that all add up to the same total.
+    total = max(map(sum, lists))
+    lists = [parts + [total - sum(parts)] if sum(parts) < total else parts for parts in lists]
+    return lists, total if draw(st.booleans()) else None
+
+
+@settings(max_examples=200, deadline=None)
+@given(breakdowns(), st.sampled_from([3, 5, 10]))
+def test_no_withheld_figure_in_breakdowns_of_one_total_can_be_worked_out(case, threshold):
+    lists, total = case
+    result = protect_breakdowns(lists, total, policy=DisclosurePolicy(threshold=threshold))
+    truth = {("part", number, position): value
+             for number, parts in enumerate(lists) for position, value in enumerate(parts)}
+    truth[("total",)] = sum(lists[0])
+    published = {("part", number, position): value
+                 for number, parts in enumerate(result.breakdowns) for position, value in enumerate(parts)}
+    if total is not None:
+        published[("total",)] = result.total
+    else:
+        assert result.total is None
+    equations = [([("part", number, position) for position in range(len(parts))], ("total",))
+                 for number, parts in enumerate(lists)]
+    for key, value in published.items():
+        if 0 < truth[key] < threshold:
+            assert isinstance(value, Suppressed)
+        elif not isinstance(value, Suppressed):
+            assert value == truth[key]
+        elif truth[key] == 0:
+            assert result.withheld
+    if result.withheld:
+        everything = {key: C if truth[key] else 0 for key in published}
+        assert _determined(truth, everything, equations, threshold, strict=True)
+    else:
+        assert _determined(truth, published, equations, threshold) == []
 
 
 @settings(max_examples=200, deadline=None)
@@ -296,13 +343,36 @@ def test_where_only_zeros_are_left_the_total_is_withheld():
     assert (result.row_totals, result.col_totals, result.grand_total) == ([C, C], [15, 20], 35)
 
 
+def test_breakdowns_of_one_total_are_protected_together():
+    # Referrals by month and by source for the same quarter: 6 in all, 1 in October.
+    result = protect_breakdowns([[1, 5, 0], [2, 4]], total=6, policy=POLICY)
+    assert result.breakdowns == [[C, 5, 0], [C, C]]
+    assert result.total == C
+    assert result.suppressed_count == 4
+
+    # Without a published total the breakdowns still add up to the same number: shown in full, the
+    # months would give 25 - 22 = 3. The 10 is the smallest figure whose withholding hides the 3.
+    result = protect_breakdowns([[10, 15], [3, 22]], policy=POLICY)
+    assert result.breakdowns == [[C, 15], [C, 22]]
+    assert result.total is None
+
+
+def test_a_breakdown_that_does_not_add_up_is_refused():
+    with pytest.raises(ValueError, match="same total, not 6, 7"):
+        protect_breakdowns([[1, 5], [7]], policy=POLICY)
+    with pytest.raises(ValueError, match="total is 5 but its figures add up to 6"):
+        protect_breakdowns([[1, 5]], total=5, policy=POLICY)
+    with pytest.raises(ValueError, match="at least one breakdown"):
+        protect_breakdowns([], policy=POLICY)
+
+
 def test_a_table_that_cannot_be_protected_is_withheld():
     # Four withheld figures each at least 1 and a withheld total of at most 4: all must be 1.
     result = protect_series([1, 1, 1, 1, 0], total=4, policy=POLICY)
     assert result.withheld
     assert (result.values, result.total) == ([C] * 5, C)
     assert result.footnote == (
-        "[c] withheld to protect confidentiality: this table cannot be published "
+        "[c] withheld to protect confidentiality: these figures cannot be published "
         "without revealing a count from 1 to 4."
     )
 
