@@ -47,10 +47,6 @@ class ElementPanel:
     blocks: list[Block] = field(default_factory=list)
 
     @property
-    def has_figures(self) -> bool:
-        return self.current is not None or self.last_year is not None or bool(self.blocks)
-
-    @property
     def current_text(self) -> str:
         return _text(self.current, self.element)
 
@@ -93,6 +89,12 @@ def quarter_from_param(text: str | None) -> FinancialQuarter | None:
         except ValueError:
             continue
     return None
+
+
+def approved_quarters() -> list[FinancialQuarter]:
+    """Every quarter with an approved return, newest first."""
+    starts = DataReturn.objects.filter(status=ReturnStatus.APPROVED).order_by().values_list("quarter_start", flat=True).distinct()
+    return sorted({FinancialQuarter.from_date(start) for start in starts}, reverse=True)
 
 
 def unit_of(element) -> str:
@@ -247,6 +249,15 @@ def _summary_table(key: str, caption: str, panels: list[ElementPanel], quarter: 
                                 Column("Change", "change")], rows)
 
 
+def _indicator_text(value: float | None, unit: str) -> str | None:
+    """A ratio to two decimal places (1.53 enquiries per individual), a percentage to one."""
+    if value is None:
+        return None
+    if unit == Unit.PERCENT:
+        return f"{value:,.1f}".removesuffix(".0") + "%"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _indicator_table(key: str, indicators, quarter: FinancialQuarter, figures: Figures) -> Table | None:
     if not indicators:
         return None
@@ -255,10 +266,9 @@ def _indicator_table(key: str, indicators, quarter: FinancialQuarter, figures: F
     for indicator in indicators:
         now = analysis.computed_value(indicator, quarter=quarter, figures=figures)
         before = analysis.computed_value(indicator, quarter=year_ago, figures=figures)
-        unit = indicator.unit if indicator.unit in Unit.values else Unit.COUNT
-        text = {v: (f"{v:,.2f}".rstrip("0").rstrip(".") + ("%" if unit == Unit.PERCENT else "")) for v in (now, before) if v is not None}
-        rows.append([indicator.name, text.get(now) if now is not None else None,
-                     text.get(before) if before is not None else None, Change(before, now, unit, indicator.polarity)])
+        unit = unit_of(indicator)
+        rows.append([indicator.name, _indicator_text(now, unit), _indicator_text(before, unit),
+                     Change(before, now, unit, indicator.polarity)])
     return Table(key, f"Computed indicators, {quarter.label}",
                  [Column("Indicator"), Column(quarter.label, "number"), Column(year_ago.label, "number"), Column("Change", "change")], rows)
 
@@ -327,9 +337,7 @@ def overview() -> Overview:
     linked = (Q(items__data_elements__isnull=False) | Q(items__services__isnull=False)
               | Q(items__computed_indicators__isnull=False))
     strategies = list(Strategy.objects.filter(linked).distinct().order_by("order", "title"))
-    report_quarters = sorted({FinancialQuarter.from_date(d) for d in DataReturn.objects.filter(status=ReturnStatus.APPROVED)
-                              .order_by().values_list("quarter_start", flat=True).distinct()}, reverse=True)
-    return Overview(rows, statuses, _targets_block("targets", statuses), strategies, report_quarters)
+    return Overview(rows, statuses, _targets_block("targets", statuses), strategies, approved_quarters())
 
 
 # --- One service ---------------------------------------------------------------------------------
@@ -520,8 +528,7 @@ def year_on_year_page(*, element_slug: str | None, quarter: FinancialQuarter | N
     years = max(2, min(YEARS_MAX, years))
     elements = list(DataElement.objects.select_related("breakdown").order_by("order", "name"))
     services = list(Service.objects.filter(data_elements__isnull=False).distinct().order_by("name"))
-    quarters = sorted({FinancialQuarter.from_date(d) for d in DataReturn.objects.filter(status=ReturnStatus.APPROVED)
-                       .order_by().values_list("quarter_start", flat=True).distinct()}, reverse=True)
+    quarters = approved_quarters()
     element = next((e for e in elements if e.slug == element_slug), None)
     if element is None:
         element = next((e for e in elements if e.frequency == Frequency.MONTHLY), elements[0] if elements else None)

@@ -8,21 +8,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
 
 from django.template.loader import render_to_string
 from markupsafe import Markup
+from weasyprint import HTML, URLFetcher
 
 from saferhub.commissioning.models import Service, ServiceKind
 from saferhub.performance import analysis
 from saferhub.performance.analysis import Figures, quarter_starts
 from saferhub.performance.charts import Chart, breakdown_chart, in_sentence, year_on_year_chart
-from saferhub.performance.models import DataElement, DataReturn, PeriodType, ReturnStatus, Target, Unit
+from saferhub.performance.models import DataElement, DataReturn, Frequency, PeriodType, ReturnStatus, Target, Unit
 from saferhub.performance.periods import FinancialQuarter, financial_year_label
+from saferhub.performance.report_docx import document_docx
 from saferhub.performance.selectors import period_violations
 from saferhub.performance.tables import Change, Column, Table, figure_text
-from saferhub.publishing.disclosure import DisclosurePolicy, Suppressed, protect_series
+from saferhub.publishing.disclosure import DisclosurePolicy, Suppressed, protect_breakdowns, protect_series
 
 REPORT_FORMATS = {
     "html": "text/html; charset=utf-8",
@@ -149,30 +150,29 @@ class ReportFigures:
         return self._protect(total, months, options)
 
     def _protect(self, total, months: dict, options: dict) -> ElementFigures:
+        """The months and the options are two breakdowns of the same total: those adding up to it
+        are protected together with it, so a figure withheld in one cannot be worked out from the
+        other. A breakdown that does not add up to the total (months missing, or more counted in the
+        options than in the total) is protected on its own."""
         result = ElementFigures()
-        # Each series (the months; the options) is protected with the total when they add up to it.
-        shown_totals = []
-        series = []
-        for parts in (months, options):
+        count_total = None if total is None else _count(total)
+        together, apart = [], []
+        for parts, target in ((months, result.months), (options, result.options)):
             if not parts:
                 continue
-            values = [_count(v) for v in parts.values()]
-            with_total = total is not None and _count(total) == sum(values) and (parts is options or len(parts) == 3)
-            protected = protect_series(values, total=_count(total) if with_total else None, policy=self.policy)
-            series.append((parts, protected, with_total))
-            if with_total:
-                shown_totals.append(protected.total)
-        if total is not None and not shown_totals:
-            shown_totals.append(protect_series([_count(total)], policy=self.policy).values[0])
-        total_hidden = any(isinstance(t, Suppressed) for t in shown_totals)
-        for parts, protected, with_total in series:
-            values = list(protected.values)
-            # A total withheld by one series must not be recoverable by adding up another, fully shown.
-            if total_hidden and with_total and not any(isinstance(v, Suppressed) for v in values):
-                values = [Suppressed(self.policy.marker)] * len(values)
-            target = result.months if parts is months else result.options
-            target.update(zip(parts.keys(), values))
-        result.total = None if total is None else (Suppressed(self.policy.marker) if total_hidden else shown_totals[0])
+            counts = [_count(v) for v in parts.values()]
+            complete = parts is options or len(parts) == 3  # all three months of the quarter
+            (together if count_total is not None and complete and sum(counts) == count_total else apart).append(
+                (parts, target, counts))
+        if together:
+            protected = protect_breakdowns([counts for _, _, counts in together], total=count_total, policy=self.policy)
+            for (parts, target, _), values in zip(together, protected.breakdowns):
+                target.update(zip(parts.keys(), values))
+            result.total = protected.total
+        elif count_total is not None:
+            result.total = protect_series([count_total], policy=self.policy).values[0]
+        for parts, target, counts in apart:
+            target.update(zip(parts.keys(), protect_series(counts, policy=self.policy).values))
         return result
 
 
@@ -333,7 +333,7 @@ def _section(service: Service, elements: list[DataElement], quarter: FinancialQu
                 or figures.element(e, quarter).months or figures.element(e, quarter).options]
     section.blocks += _headline(service, reported, quarter, figures)
     for element in reported:
-        if element.frequency == "monthly" or figures.element(element, quarter).months:
+        if element.frequency == Frequency.MONTHLY or figures.element(element, quarter).months:
             block = _month_block(element, quarter, figures, f"{service.slug}-{element.slug}-months")
             if block:
                 section.blocks.append(block)
@@ -424,16 +424,12 @@ def report_html(report: PerformanceReport) -> str:
 def report_pdf(report: PerformanceReport) -> bytes:
     """Tagged PDF (PDF/UA-1): headings, tables with header cells, and charts as figures with their
     text alternatives."""
-    from weasyprint import HTML, URLFetcher
-
     # The charts are data: URLs inside the document; nothing else may be fetched.
     fetcher = URLFetcher(allowed_protocols=("data",))
     return HTML(string=report_html(report), url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def report_docx(report: PerformanceReport) -> bytes:
-    from saferhub.performance.report_docx import document_docx
-
     return document_docx(report)
 
 

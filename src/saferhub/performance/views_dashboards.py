@@ -151,9 +151,8 @@ year_on_year_table, year_on_year_chart = _table_view(_year_on_year_page), _chart
 
 @_viewer
 def report_list(request):
-    page = dashboards.overview()
     return render(request, "performance/report_list.html", {
-        "quarters": page.report_quarters, "formats": list(REPORT_FORMATS), "page_title": "Quarterly performance reports",
+        "quarters": dashboards.approved_quarters(), "formats": list(REPORT_FORMATS), "page_title": "Quarterly performance reports",
         "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
     })
 
