@@ -10,6 +10,7 @@ from django.db import transaction
 from saferhub.partners.models import Organisation, Role, User
 from saferhub.partners.services import partnership_import
 from saferhub.strategy.importer import StrategyImportResult, strategy_import
+from saferhub.strategy.models import Strategy
 
 STRATEGY_DATA = Path(__file__).resolve().parent.parent / "strategy" / "data"
 # The order strategies are listed in: the VAWG strategy first, then the CSP's own plans.
@@ -54,11 +55,29 @@ def demo_strategy_files(directory: Path = STRATEGY_DATA) -> list[Path]:
 
 
 @transaction.atomic
-def demo_load(*, strategy_directory: Path = STRATEGY_DATA) -> list[str]:
-    """Load (or refresh) the demonstration data, all or nothing; return what was done, one line each."""
+def demo_load(*, strategy_directory: Path = STRATEGY_DATA, refresh: bool = False) -> list[str]:
+    """Load the demonstration data, all or nothing; return what was done, one line each.
+
+    `make run` calls this on every start, so what staff changed in the app since must survive it:
+    a strategy or a return already in the database is left as it is unless `refresh` is given.
+    Demo strategy files are named after their strategy's slug."""
+    from saferhub.performance.importer import framework_load, returns_load
+
     lines = [str(partnership_import())]
-    results: list[StrategyImportResult] = strategy_import(paths=demo_strategy_files(strategy_directory))
+    files = demo_strategy_files(strategy_directory)
+    if not refresh:
+        present = set(Strategy.objects.filter(slug__in=[p.stem for p in files]).values_list("slug", flat=True))
+        kept = [p for p in files if p.stem in present]
+        files = [p for p in files if p.stem not in present]
+        if kept:
+            lines.append(f"Kept {len(kept)} strategies already loaded, with any changes made since (use --refresh to reload them)")
+    results: list[StrategyImportResult] = strategy_import(paths=files) if files else []
     lines += [str(result) for result in results]
+    framework = framework_load()
+    lines.append(f"Performance framework: {framework['services']} services, {framework['data_elements']} data elements, "
+                 f"{framework['validation_rules']} validation rules")
+    loaded = returns_load(replace_existing=refresh)
+    lines.append(f"Data returns: {loaded} loaded")
     organisations = {o.slug: o for o in Organisation.objects.filter(slug__in={d.organisation for d in DEMO_LOGINS})}
     created = 0
     for login in DEMO_LOGINS:

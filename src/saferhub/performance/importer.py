@@ -257,8 +257,9 @@ def _number(value, where, field, checker) -> float | None:
     return float(number)
 
 
-def returns_load(path: Path | str = DATA_DIR / "returns.yaml") -> int:
-    """Historical returns, written as reported (discrepancies included) and locked as approved."""
+def returns_load(path: Path | str = DATA_DIR / "returns.yaml", *, replace_existing: bool = True) -> int:
+    """Historical returns, written as reported (discrepancies included) and locked as approved.
+    With replace_existing False, a service's return already held for a quarter is left alone."""
     path = Path(path)
     checker = _Checker(str(path))
     doc = _read(path, checker)
@@ -306,6 +307,9 @@ def returns_load(path: Path | str = DATA_DIR / "returns.yaml") -> int:
     if checker.problems:
         raise ImportFailed(checker.problems)
     now = timezone.now()
+    if not replace_existing:
+        held = set(DataReturn.objects.values_list("service_id", "quarter_start"))
+        planned = [p for p in planned if (p[0].pk, p[1].start) not in held]
     with transaction.atomic():
         for service, quarter, status, rows in planned:
             data_return, _ = DataReturn.objects.update_or_create(

@@ -107,3 +107,30 @@ def test_a_bad_strategy_file_stops_the_demo_load_and_nothing_is_written(db, tmp_
         demo_load(strategy_directory=tmp_path)
     assert [(p.row, p.field) for p in caught.value.problems] == [("owner", "owner")]
     assert not Strategy.objects.exists() and not Organisation.objects.exists()
+
+
+def test_loading_again_keeps_what_staff_changed_unless_refreshed(demo):
+    """`make run` loads the demo on every start: it must not undo work done in the app."""
+    from saferhub.performance.models import DataReturn, DataValue
+
+    action = Action.objects.filter(item__strategy__slug="joint-vawg-strategy").first()
+    original_title = action.title
+    Action.objects.filter(pk=action.pk).update(title="Renamed in the app")
+    data_return = DataReturn.objects.get(service__slug="idas-community-based-support", quarter_start="2023-10-01")
+    DataValue.objects.filter(data_return=data_return).delete()
+    call_command("demo", "load")
+    action.refresh_from_db()
+    assert action.title == "Renamed in the app"
+    assert not DataValue.objects.filter(data_return=data_return).exists()
+    call_command("demo", "load", "--refresh")
+    action = Action.objects.get(reference=action.reference, item__strategy__slug="joint-vawg-strategy")
+    assert action.title == original_title
+    assert DataValue.objects.filter(data_return__service__slug="idas-community-based-support").exists()
+
+
+def test_demo_includes_the_performance_framework_and_seed_returns(demo):
+    from saferhub.commissioning.models import Service
+    from saferhub.performance.models import DataReturn
+
+    assert Service.objects.filter(slug__in=["idas-community-based-support", "foundation-plus-choices"]).count() == 2
+    assert DataReturn.objects.filter(quarter_start="2023-10-01").count() == 4

@@ -10,7 +10,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{load,logins}")
-        commands.add_parser("load", help="Load or refresh the demonstration data; safe to repeat")
+        load = commands.add_parser("load", help="Load the demonstration data; safe to repeat, keeps changes made since")
+        load.add_argument("--refresh", action="store_true", help="Reload every strategy and return from the demo files, replacing changes")
         commands.add_parser("logins", help="Print the demonstration sign-ins and their password")
 
     def handle(self, *args, subcommand: str, **options):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             return
         try:
-            lines = demo_load()
+            lines = demo_load(refresh=options.get("refresh", False))
         except ImportFailed as failure:
             for problem in failure.problems:
                 self.stderr.write(str(problem))
