@@ -48,3 +48,20 @@ def test_signed_in_user_sees_home(client, viewer):
     response = client.get("/")
     assert response.status_code == 200
     assert "North Yorkshire Police" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_missing_page_is_a_govuk_404(client, viewer):
+    client.force_login(viewer)
+    response = client.get("/strategies/actions/999999/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_sign_out_is_a_post_from_every_page(client, viewer):
+    client.force_login(viewer)
+    html = client.get("/").content.decode()
+    assert 'action="/sign-out/"' in html and "Sign out" in html
+    assert client.post("/sign-out/").status_code == 302
+    assert client.get("/").status_code == 302
