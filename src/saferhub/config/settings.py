@@ -119,6 +119,7 @@ USE_TZ = True
 
 STATIC_URL = "/assets/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # GOV.UK Frontend's compiled CSS refers to /assets/fonts and /assets/images, so its assets folder
 # is served at the root of STATIC_URL; its CSS and JS sit under /assets/govuk/.
 STATICFILES_DIRS = [

@@ -92,7 +92,27 @@ def demo_load(*, strategy_directory: Path = STRATEGY_DATA, refresh: bool = False
             user.save(update_fields=["password"])
         created += made
     lines.append(f"Demo sign-ins: {len(DEMO_LOGINS)} ({created} new); see `saferhub demo logins`")
+    lines.append(_demo_progress_reports())
     return lines
+
+
+# The two Progress Updates the partnership has published, ready as drafts for a manager to publish.
+DEMO_REPORTS = [("joint-vawg-strategy", "December 2022"), ("joint-vawg-strategy", "June 2023")]
+
+
+def _demo_progress_reports() -> str:
+    from saferhub.publishing.services import report_create_or_update
+    from saferhub.strategy.models import ProgressReport, ReportingPeriod
+
+    manager = User.objects.get(username="manager")
+    made = 0
+    for slug, label in DEMO_REPORTS:
+        strategy = Strategy.objects.filter(slug=slug).first()
+        period = ReportingPeriod.objects.filter(label=label).first()
+        if strategy and period and not ProgressReport.objects.filter(strategy=strategy, period=period).exists():
+            report_create_or_update(user=manager, strategy=strategy, period=period, background=strategy.background)
+            made += 1
+    return f"Progress Updates: {made} drafts prepared"
 
 
 def demo_logins_text() -> list[str]:
