@@ -444,9 +444,20 @@ def _actions_write(spec: StrategySpec, strategy: Strategy, item_ids: list[int], 
         if stored_leads.get(row["id"], set()) != leads or stored_support.get(row["id"], set()) != support:
             relink.append(index)
 
-    # Whatever the file no longer has goes, including actions added without a reference.
+    # Whatever the file no longer has goes, including actions added without a reference, unless
+    # progress has been recorded against it: that work would be lost, so the import is refused.
     kept = set(ids)
     removed = [row["id"] for row in stored_rows if row["id"] not in kept]
+    with_progress = []
+    for chunk in _chunks(removed):
+        with_progress += Action.objects.filter(pk__in=chunk, progress_updates__isnull=False).distinct().values_list("reference", "title")
+    if with_progress:
+        raise ImportFailed([
+            ImportProblem(Path(spec.file).name, "-", "actions",
+                          f"'{reference or title}' has progress recorded in Saferhub but is not in this file; add it to "
+                          f"the file (or close it in Saferhub and keep it in the file) so its progress is not lost")
+            for reference, title in with_progress
+        ])
     for chunk in _chunks(removed):
         Action.objects.filter(pk__in=chunk).delete()
     _rows_insert(Action, to_create)

@@ -644,3 +644,33 @@ def test_bad_yaml_syntax_is_reported_with_its_line(partnership, tmp_path):
     failure = failure_of([path])
     assert failure.problems[0].field == "file" and str(failure.problems[0].row).startswith("line ")
 
+
+
+@pytest.mark.django_db
+def test_reimport_refuses_to_drop_an_action_with_recorded_progress(tmp_path, manager):
+    """Re-importing an older file must not silently delete work recorded in the app."""
+    import yaml
+
+    from saferhub.core.factories import OrganisationFactory
+    from saferhub.core.importing import ImportFailed
+    from saferhub.strategy.importer import strategy_import
+    from saferhub.strategy.models import Action, ProgressUpdate
+    from saferhub.strategy.services import progress_update_record, reporting_period_get_or_create
+    import datetime as dt
+
+    OrganisationFactory(slug="opfcc", name="OPFCC")
+    doc = {"slug": "s", "title": "S", "level_names": ["Objective"], "items": [{"code": "1", "title": "One", "actions": [
+        {"reference": "A1", "title": "Keep me", "lead": ["opfcc"]},
+        {"reference": "A2", "title": "Drop me", "lead": ["opfcc"]}]}]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    strategy_import(paths=[path])
+    period = reporting_period_get_or_create(label="June 2024", start=dt.date(2024, 1, 1), end=dt.date(2024, 6, 30))
+    progress_update_record(user=manager, action=Action.objects.get(reference="A2"), period=period,
+                           actions_taken="Done a lot", status="on_track", rag="green")
+    doc["items"][0]["actions"].pop()
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ImportFailed) as failure:
+        strategy_import(paths=[path])
+    assert "'A2' has progress recorded" in str(failure.value)
+    assert Action.objects.filter(reference="A2").exists() and ProgressUpdate.objects.count() == 1
