@@ -11,3 +11,7 @@ api = NinjaAPI(
 
 api.add_router("/strategies/", "saferhub.strategy.api.strategies_router")
 api.add_router("/actions/", "saferhub.strategy.api.actions_router")
+api.add_router("/indicators/", "saferhub.performance.api.indicators_router")
+api.add_router("/values/", "saferhub.performance.api.values_router")
+api.add_router("/services/", "saferhub.performance.api.services_router")
+api.add_router("/returns/", "saferhub.performance.api.returns_router")
