@@ -232,16 +232,9 @@ class TargetStatus:
 
 
 def target_status(target: Target, *, today: dt.date) -> TargetStatus:
-    """The latest reported figure against the target: green when met, amber when within the
-    tolerance (or the due date is still ahead and the figure is moving the right way), red otherwise."""
-    query = DataValue.objects.filter(data_element=target.data_element, option__isnull=True, period_start__lte=today)
-    if target.service_id:
-        query = query.filter(service_id=target.service_id)
-    latest = query.order_by("-period_start").values_list("period_start", flat=True).first()
-    if latest is None:
-        return TargetStatus(target, None, None, "", "No figure has been reported yet")
-    actual = query.filter(Q(period_start=latest)).aggregate(total=Sum("value"))["total"]
-    return target_rate(target, actual=actual, as_of=FinancialQuarter.from_date(latest), today=today)
+    """The latest approved figure against the target: green when met, amber when within the
+    tolerance (or the due date is still ahead), red otherwise."""
+    return target_statuses([target], today=today)[0]
 
 
 def target_rate(target: Target, *, actual: float | None, as_of: FinancialQuarter | None, today: dt.date) -> TargetStatus:

@@ -94,3 +94,20 @@ def test_target_with_no_figures(hub):
     element = DataElement.objects.create(slug="kits", name="Kits installed")
     status = target_status(Target.objects.create(data_element=element, due=dt.date(2025, 3, 31), value=29), today=dt.date(2024, 1, 1))
     assert status.rag == "" and status.actual is None
+
+
+def test_target_counts_approved_figures_once_for_a_monthly_element(hub):
+    """A monthly element's quarter total starts on the same day as its first month: the target is
+    rated on the quarter's total, not on the two added together, and drafts do not count."""
+    from saferhub.performance.models import DataReturn, ReturnStatus
+
+    element = DataElement.objects.get(slug="enquiries")
+    approved = DataReturn.objects.create(service=hub, quarter_start=Q3.start, status=ReturnStatus.APPROVED)
+    for month, v in zip(Q3.months, [10, 10, 10]):
+        DataValue.objects.create(data_element=element, service=hub, period_type=PeriodType.MONTH, period_start=month, value=v, data_return=approved)
+    DataValue.objects.create(data_element=element, service=hub, period_type=PeriodType.QUARTER, period_start=Q3.start, value=30, data_return=approved)
+    draft = DataReturn.objects.create(service=hub, quarter_start=Q3.next().start, status=ReturnStatus.DRAFT)
+    DataValue.objects.create(data_element=element, service=hub, period_type=PeriodType.QUARTER, period_start=Q3.next().start, value=999, data_return=draft)
+    target = Target.objects.create(data_element=element, service=hub, due=dt.date(2024, 3, 31), value=30)
+    status = target_status(target, today=dt.date(2024, 6, 1))
+    assert status.actual == 30 and status.as_of == Q3 and status.rag == "green"
