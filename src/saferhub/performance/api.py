@@ -21,7 +21,7 @@ from saferhub.performance.periods import FinancialQuarter, month_label
 from saferhub.performance.return_display import readable_side
 from saferhub.performance.returns_file import template_rows
 from saferhub.performance.schemas import (
-    ComputedIndicatorOut, DataElementOut, FiguresIn, IndicatorOut, IndicatorsOut, MessageOut, ReturnDetailOut,
+    FiguresIn, IndicatorOut, IndicatorsOut, MessageOut, ReturnDetailOut,
     ReturnFilters, ReturnOut, ServiceOut, SubmitIn, SubmitRefusedOut, ValidationErrorOut, ValueFilters, ValueOut,
     ViolationOut,
 )
@@ -97,10 +97,10 @@ def indicator_list(request):
 def indicator_detail(request, slug: str):
     element = _elements().filter(slug=slug).first()
     if element is not None:
-        return DataElementOut.from_orm(element)
+        return element
     indicator = _indicators().filter(slug=slug).first()
     if indicator is not None:
-        return ComputedIndicatorOut.from_orm(indicator)
+        return indicator
     raise HttpError(404, f"There is no indicator '{slug}'")
 
 
@@ -133,7 +133,7 @@ def _visible_values(user, status: str) -> QuerySet[DataValue]:
 
 @values_router.get(
     "/", response=list[ValueOut], summary="Reported figures",
-    description="Figures in a stable order (element, service, period, breakdown option). Only the figures of "
+    description="Figures in a stable order: by element, service, period type (months, then quarters), period start and breakdown option. Only the figures of "
                 "approved returns unless status=any, which adds the draft and submitted figures of the services "
                 "whose returns you may fill in.",
 )
@@ -155,7 +155,7 @@ def value_list(request, filters: Query[ValueFilters]):
     if filters.total is not None:
         values = values.filter(option__isnull=filters.total)
     return values.order_by(
-        "data_element__order", "data_element__slug", "service__slug", "period_start", "period_type",
+        "data_element__order", "data_element__slug", "service__slug", "period_type", "period_start",
         F("option__order").asc(nulls_first=True), "option__code", "pk",
     ).values(
         "period_type", "period_start", "value", element=F("data_element__slug"), service_slug=F("service__slug"),
