@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "saferhub.core",
     "saferhub.partners",
     "saferhub.audit",
+    "saferhub.people",
     "saferhub.strategy",
     "saferhub.commissioning",
     "saferhub.performance",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "saferhub.audit.context.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -50,12 +50,27 @@ class Role(models.TextChoices):
 ROLE_RANK = {role.value: rank for rank, role in enumerate(Role)}
 
 
+class PersonalDataScope(models.TextChoices):
+    """Which cases holding personal data a member of staff may see (need to know)."""
+
+    NONE = "none", "None: no access to personal data"
+    PARTIES = "parties", "Cases their organisation is a party to"
+    ALL = "all", "Every case (an explicitly broader role, such as a MARAC coordinator)"
+
+
 class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
     role = models.CharField(max_length=30, choices=Role.choices, default=Role.VIEWER)
     job_title = models.CharField(max_length=200, blank=True)
+    personal_data_scope = models.CharField(max_length=10, choices=PersonalDataScope.choices, default=PersonalDataScope.NONE)
+    is_data_protection_lead = models.BooleanField(
+        default=False, help_text="Sees who has opened their organisation's records, break-glass reports and audit exports")
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.is_active and (self.personal_data_scope != PersonalDataScope.NONE or self.is_data_protection_lead)
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or one above it."""

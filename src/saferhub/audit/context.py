@@ -1,0 +1,37 @@
+"""Who is acting, from where, in which request: set by middleware, read by the audit trail."""
+from __future__ import annotations
+
+import contextvars
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip_address: str | None = None
+    request_id: str = ""
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("saferhub_request", default=RequestContext())
+
+
+def current() -> RequestContext:
+    return _current.get()
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (or keeps the X-Request-ID a proxy set) and records its address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = (request.headers.get("X-Request-ID") or "")[:64] or uuid.uuid4().hex
+        token = _current.set(RequestContext(ip_address=request.META.get("REMOTE_ADDR"), request_id=request_id))
+        request.request_id = request_id
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
