@@ -6,6 +6,8 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from saferhub.performance import access as performance_access
+from saferhub.performance.selectors import strategy_figures
 from saferhub.strategy import access, exports, selectors
 from saferhub.strategy.filters import RAG_CHOICES, SORT_COLUMNS, action_filters_from_query
 from saferhub.strategy.models import DUE_SOON_DAYS, ActionStatus
@@ -33,12 +35,16 @@ def strategy_detail(request, slug):
     context["report_links"] = [(report, _report_href(report)) for report in context["reports"]]
     context["can_manage"] = access.can_manage_strategies(request.user)
     context["page_title"] = context["strategy"].title
+    if performance_access.can_view_performance(request.user):
+        context["figures"] = strategy_figures(strategy=context["strategy"])
     return render(request, "strategy/strategy_detail.html", context)
 
 
 def item_detail(request, slug, pk):
     context = selectors.item_detail(user=request.user, slug=slug, pk=pk)
     context["can_manage"] = access.can_manage_strategies(request.user)
+    if performance_access.can_view_performance(request.user):
+        context["figures"] = strategy_figures(strategy=context["strategy"], item=context["item"])
     return render(request, "strategy/item_detail.html", context)
 
 
