@@ -5,7 +5,10 @@ from ninja.security import django_auth
 api = NinjaAPI(
     title="Saferhub API",
     version="1",
-    description="Strategies, their items, actions and progress updates, under the same permissions as the web.",
+    description=(
+        "Strategies, their items, actions and progress updates; performance indicators, services, figures and "
+        "data returns; under the same permissions as the web."
+    ),
     auth=django_auth,
 )
 
