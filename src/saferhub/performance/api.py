@@ -133,9 +133,9 @@ def _visible_values(user, status: str) -> QuerySet[DataValue]:
 
 @values_router.get(
     "/", response=list[ValueOut], summary="Reported figures",
-    description="Figures in a stable order: by element, service, period type (months, then quarters), period start and breakdown option. Only the figures of "
-                "approved returns unless status=any, which adds the draft and submitted figures of the services "
-                "whose returns you may fill in.",
+    description="Figures in a stable order: by element, service, period type (months, then quarters), period "
+                "start and breakdown option. Only the figures of approved returns unless status=any, which adds "
+                "the draft and submitted figures of the services whose returns you may fill in.",
 )
 @paginate(PageNumberPagination, page_size=100, max_page_size=1000)
 def value_list(request, filters: Query[ValueFilters]):
