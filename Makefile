@@ -23,10 +23,11 @@ demo: setup
 	$(BIN)/saferhub migrate --no-input
 	$(BIN)/saferhub demo load
 
+# The server, with the task worker and the retention scheduler beside it (`saferhub serve`).
 run: demo
 	@$(BIN)/saferhub demo logins
-	@echo "Serving Saferhub on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	SAFERHUB_DEBUG=1 $(BIN)/saferhub runserver $(HOST):$(PORT)
+	@echo "Serving Saferhub on http://$(HOST):$(PORT)/ with the task worker and scheduler (Ctrl-C to stop)"
+	SAFERHUB_DEBUG=1 $(BIN)/saferhub serve $(HOST):$(PORT)
 
 # The whole suite. SAFERHUB_DATABASE_URL picks the database (SQLite when unset).
 test: setup

@@ -155,6 +155,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The hour of the day (local time) `saferhub scheduler` queues the retention run.
+SAFERHUB_RETENTION_HOUR = int(os.environ.get("SAFERHUB_RETENTION_HOUR", "2"))
 
 LOGGING = {
     "version": 1,

@@ -245,3 +245,54 @@ def break_glass_open(*, user, case_id: int, reason: str) -> BreakGlassAccess:
     audit_event(user=user, action=AuditAction.BREAK_GLASS, record_type="case", record_id=case.pk, record_label=case.reference,
                 purpose=reason.strip()[:300], detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()})
     return grant
+
+
+def _legal_hold_case(*, user, case_id: int) -> Case:
+    """The case, locked, if the user may put it under legal hold or release it: an administrator
+    for any case, a data protection lead for cases their organisation is party to."""
+    from saferhub.partners.models import Role
+
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("Sign in to change a legal hold.")
+    cases = Case.objects.select_for_update()
+    if not user.has_role(Role.ADMINISTRATOR):
+        if not (user.is_data_protection_lead and user.organisation_id):
+            raise PermissionDenied("Only a data protection lead or an administrator can change a legal hold.")
+        cases = cases.filter(pk__in=CaseParty.objects.filter(organisation_id=user.organisation_id).values("case_id"))
+    case = cases.filter(pk=case_id).first()
+    if case is None:
+        raise Http404("No such case")
+    return case
+
+
+@transaction.atomic
+def case_legal_hold_set(*, user, case_id: int, reason: str) -> Case:
+    """Put a case under legal hold: the retention schedule keeps it, however long it is past due,
+    until the hold is cleared."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the case must be kept, such as the proceedings it is needed for"})
+    if len(reason) > 300:
+        raise ValidationError({"reason": "The reason must be 300 characters or fewer"})
+    case = _legal_hold_case(user=user, case_id=case_id)
+    case.legal_hold, case.legal_hold_reason = True, reason
+    case.save(update_fields=["legal_hold", "legal_hold_reason"])
+    audit_event(user=user, action=AuditAction.UPDATE, record_type="case", record_id=case.pk, record_label=case.reference,
+                fields=["legal_hold", "legal_hold_reason"], purpose=f"Legal hold set: {reason}")
+    return case
+
+
+@transaction.atomic
+def case_legal_hold_clear(*, user, case_id: int, reason: str) -> Case:
+    """Release a case from legal hold; from then on its retention schedule applies again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the legal hold is no longer needed"})
+    case = _legal_hold_case(user=user, case_id=case_id)
+    if not case.legal_hold:
+        raise ValidationError("This case is not under legal hold")
+    case.legal_hold, case.legal_hold_reason = False, ""
+    case.save(update_fields=["legal_hold", "legal_hold_reason"])
+    audit_event(user=user, action=AuditAction.UPDATE, record_type="case", record_id=case.pk, record_label=case.reference,
+                fields=["legal_hold", "legal_hold_reason"], purpose=f"Legal hold cleared: {reason}"[:300])
+    return case

@@ -54,7 +54,7 @@ class Command(BaseCommand):
     def verify(self) -> None:
         checked, problem = chain_verify()
         if problem is None:
-            self.stdout.write(f"Audit chain intact: {checked} events")
+            self.stdout.write(f"Audit chain intact: {checked} event{'' if checked == 1 else 's'}")
             return
         self.stdout.write(f"Audit chain broken: {checked} events verified before the first bad one")
         raise CommandError(f"First bad event: {problem}", returncode=1)
