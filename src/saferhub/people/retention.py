@@ -18,6 +18,7 @@ from django.utils import timezone
 from saferhub.audit.models import AuditAction, AuditEvent
 from saferhub.audit.trail import audit_event
 from saferhub.core.encryption import EncryptedJSONField, EncryptedTextField, encrypted_fields
+from saferhub.core.formatting import date_uk
 from saferhub.people.models import (
     BreakGlassAccess, Case, CaseKind, CaseParticipant, CaseParty, CaseStatus, Disclosure, Person, RetentionAction,
     RetentionSchedule,
@@ -107,7 +108,7 @@ class RetentionReport:
 
     def lines(self) -> list[str]:
         verb = "would be" if self.dry_run else "were"
-        lines = [f"Retention on {self.today:%d %B %Y}{' (dry run: nothing changed)' if self.dry_run else ''}: "
+        lines = [f"Retention on {date_uk(self.today)}{' (dry run: nothing changed)' if self.dry_run else ''}: "
                  f"{self.count('delete')} cases {verb} deleted, {self.count('anonymise')} anonymised, "
                  f"{len(self.held)} kept under legal hold"]
         lines += [f"  {outcome}" for outcome in self.done]

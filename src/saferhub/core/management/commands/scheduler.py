@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils import timezone
 
+from saferhub.core.formatting import datetime_uk
+
 # Sleep at most this long at a time, so a changed clock (or summer time) is noticed.
 NAP_SECONDS = 60
 
@@ -75,7 +77,7 @@ class Command(BaseCommand):
                 result = scheduler_step(now, hour, last_queued)
                 if result is not None:
                     last_queued = now
-                    self.stdout.write(f"{timezone.localtime(now):%d %B %Y %H:%M}: retention run queued (task {result.id})")
+                    self.stdout.write(f"{datetime_uk(now)}: retention run queued (task {result.id})")
                 elif once:
                     self.stdout.write("Nothing to queue: the retention run is not due, or was already queued today")
                 if once:
