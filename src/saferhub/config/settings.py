@@ -4,6 +4,7 @@ import os
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = PACKAGE_DIR.parent.parent
@@ -30,11 +31,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Only for its templates and static files: the API docs page serves Swagger UI from here, not a CDN.
     "ninja",
     "django_tasks",
     "django_tasks_db",
     "saferhub.core",
+    "saferhub.accounts",
     "saferhub.partners",
     "saferhub.audit",
     "saferhub.people",
@@ -52,7 +57,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "saferhub.accounts.middleware.SessionIdleMiddleware",
+    "saferhub.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -112,7 +120,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "saferhub.accounts.validators.NoUsernameOrOrganisationValidator"},
 ]
+
+# Accounts (saferhub.accounts): two-factor, idle sessions, single sign-on.
+OTP_TOTP_ISSUER = "Saferhub"
+# A session ends after this long without a request, and in any case this long after signing in.
+SAFERHUB_SESSION_IDLE_MINUTES = int(os.environ.get("SAFERHUB_SESSION_IDLE_MINUTES", "30"))
+SAFERHUB_SESSION_MAX_HOURS = 12
+SESSION_COOKIE_AGE = SAFERHUB_SESSION_MAX_HOURS * 3600
+
+# Single sign-on through a council's or force's identity provider (OpenID Connect), only when configured.
+# Accounts are never created by signing in: the IdP's email must match an active Saferhub account.
+SAFERHUB_OIDC_ENABLED = bool(os.environ.get("SAFERHUB_OIDC_RP_CLIENT_ID"))
+SAFERHUB_OIDC_PROVIDER_NAME = os.environ.get("SAFERHUB_OIDC_PROVIDER_NAME", "your organisation's account")
+# Set when the identity provider itself requires multi-factor sign-in: Saferhub then asks for no code of its own.
+SAFERHUB_OIDC_TRUSTS_MFA = _flag("SAFERHUB_OIDC_TRUSTS_MFA")
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if SAFERHUB_OIDC_ENABLED:
+    OIDC_RP_CLIENT_ID = os.environ["SAFERHUB_OIDC_RP_CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = os.environ.get("SAFERHUB_OIDC_RP_CLIENT_SECRET", "")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("SAFERHUB_OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("SAFERHUB_OIDC_OP_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = os.environ.get("SAFERHUB_OIDC_OP_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = os.environ.get("SAFERHUB_OIDC_OP_JWKS_ENDPOINT") or None
+    OIDC_RP_SIGN_ALGO = os.environ.get("SAFERHUB_OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_RP_SCOPES = "openid email"
+    OIDC_CREATE_USER = False
+    OIDC_USE_PKCE = True
+    OIDC_CALLBACK_CLASS = "saferhub.accounts.oidc.SaferhubOIDCCallbackView"
+    LOGIN_REDIRECT_URL_FAILURE = "/sign-in/?sso=failed"
+    missing = [name for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT")
+               if not globals()[name]]
+    if missing:
+        raise ImproperlyConfigured("Single sign-on needs " + ", ".join("SAFERHUB_" + name for name in missing))
+    AUTHENTICATION_BACKENDS = ["saferhub.accounts.oidc.SaferhubOIDCBackend", *AUTHENTICATION_BACKENDS]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -167,3 +209,23 @@ LOGGING = {
 
 # Where generated documents (Progress Updates) are kept once published.
 MEDIA_ROOT = DATA_DIR / "media"
+
+# Production (SAFERHUB_ENV=production, or DEBUG off with SAFERHUB_SECURE=1): HTTPS only, secure
+# cookies, a real secret key and configured field-encryption keys; `saferhub check --deploy` is clean.
+SAFERHUB_ENV = os.environ.get("SAFERHUB_ENV", "development")
+SAFERHUB_PRODUCTION = SAFERHUB_ENV == "production" or (not DEBUG and _flag("SAFERHUB_SECURE"))
+if SAFERHUB_PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("SAFERHUB_DEBUG must be off in production: debug pages show settings and code")
+    if len(os.environ.get("SAFERHUB_SECRET_KEY", "")) < 50:
+        raise ImproperlyConfigured("Set SAFERHUB_SECRET_KEY to a random value of at least 50 characters")
+    SAFERHUB_REQUIRE_CONFIGURED_KEYS = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if _flag("SAFERHUB_BEHIND_PROXY"):
+        # Only behind a proxy that sets this header itself: otherwise a client could claim HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from saferhub.accounts.demo import demo_totp, demo_totp_line
 from saferhub.partners.models import Organisation, Role, User
 from saferhub.partners.services import partnership_import
 from saferhub.strategy.importer import StrategyImportResult, strategy_import
@@ -91,6 +92,7 @@ def demo_load(*, strategy_directory: Path = STRATEGY_DATA, refresh: bool = False
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         created += made
+    _demo_two_factor()
     lines.append(f"Demo sign-ins: {len(DEMO_LOGINS)} ({created} new); see `saferhub demo logins`")
     lines.append(_demo_progress_reports())
     return lines
@@ -115,11 +117,21 @@ def _demo_progress_reports() -> str:
     return f"Progress Updates: {made} drafts prepared"
 
 
+def _demo_two_factor() -> None:
+    """Demo users who see personal data need two-factor sign-in, with the demo's published key."""
+    for user in User.objects.filter(username__in=[d.username for d in DEMO_LOGINS]):
+        if user.sees_personal_data:
+            demo_totp(user)
+
+
 def demo_logins_text() -> list[str]:
     """The demonstration accounts, one a line, for the console."""
     names = dict(Organisation.objects.values_list("slug", "name"))
     width = max(len(d.username) for d in DEMO_LOGINS)
     lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD})"]
+    two_factor = {u.username for u in User.objects.filter(username__in=[d.username for d in DEMO_LOGINS]) if u.sees_personal_data}
     for login in DEMO_LOGINS:
         lines.append(f"  {login.username:<{width}}  {Role(login.role).label:<16}  {names.get(login.organisation, login.organisation)}")
+        if login.username in two_factor:
+            lines.append(f"  {'':<{width}}  {demo_totp_line()}")
     return lines

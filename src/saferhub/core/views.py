@@ -1,9 +1,11 @@
 """Pages that belong to no one domain: the home page, signing in, the accessibility statement."""
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 
+from saferhub.accounts.services import signed_in
 from saferhub.core.forms import SignInForm
 
 
@@ -18,6 +20,17 @@ class SignInView(auth_views.LoginView):
     template_name = "core/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signed_in(request=self.request, user=form.get_user())
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["single_sign_on"] = settings.SAFERHUB_OIDC_PROVIDER_NAME if settings.SAFERHUB_OIDC_ENABLED else ""
+        context["single_sign_on_failed"] = self.request.GET.get("sso") == "failed"
+        return context
 
 
 @login_not_required

@@ -1,0 +1,1 @@
+"""Accounts: signing in safely (throttling, lockout, two-factor, idle expiry, single sign-on)."""
