@@ -73,7 +73,20 @@ def field_keys() -> list[str]:
     inline = os.environ.get("SAFERHUB_FIELD_KEYS")
     if inline:
         return [k.strip() for k in inline.split(",") if k.strip()]
-    return _read_lines(field_keys_file())
+    return _file_keys(field_keys_file())
+
+
+def _file_keys(path: Path) -> list[str]:
+    """The keys in `path`, read again only when the file changes (a rotation rewrites it), so a
+    running process picks up a new key without reading the file for every value."""
+    stat = path.stat()
+    signature = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if _file_cache.get("signature") != signature:
+        _file_cache.update(signature=signature, keys=_read_lines(path))
+    return _file_cache["keys"]
+
+
+_file_cache: dict = {}
 
 
 def blind_index_key() -> bytes:
@@ -99,6 +112,7 @@ def fernet() -> MultiFernet:
 def keys_reload() -> None:
     """Forget cached keys (after rotation, or when tests change them)."""
     _fernet.cache_clear()
+    _file_cache.clear()
 
 
 def encrypt(plaintext: str) -> str:

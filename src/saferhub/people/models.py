@@ -131,6 +131,7 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     legal_hold = models.BooleanField(default=False)
     legal_hold_reason = models.CharField(max_length=300, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True, help_text="Set when retention anonymised the case")
 
     objects = CaseQuerySet.as_manager()
 
@@ -176,12 +177,13 @@ class BreakGlassAccess(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass")
-    reason = models.TextField()
+    # Free text that may name people: encrypted, and kept out of the audit trail.
+    reason = EncryptedTextField()
     at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
+    review_note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -216,7 +218,7 @@ class Disclosure(models.Model):
     to_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     lawful_basis = models.CharField(max_length=20, choices=LawfulBasis.choices)
     agreement = models.ForeignKey(InformationSharingAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
-    purpose = models.CharField(max_length=300)
+    purpose = EncryptedTextField(help_text="Free text that may name people: encrypted")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
 

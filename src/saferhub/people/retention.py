@@ -2,8 +2,7 @@
 an anonymised shell of it; never while it is under legal hold. Every case dealt with, and every
 run, is written to the audit trail.
 
-A case is anonymised at most once. Which cases have been is read from the audit trail (their
-"anonymise" event), since the case record itself keeps no mark of it."""
+A case is anonymised at most once: Case.anonymised_at marks it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from saferhub.audit.models import AuditAction, AuditEvent
+from saferhub.audit.models import AuditAction
 from saferhub.audit.trail import audit_event
 from saferhub.core.encryption import EncryptedJSONField, EncryptedTextField, encrypted_fields
 from saferhub.core.formatting import date_uk
@@ -51,8 +50,7 @@ def default_schedules_load() -> int:
 
 
 def anonymised_case_ids() -> set[int]:
-    ids = AuditEvent.objects.filter(record_type="case", action=AuditAction.ANONYMISE).values_list("record_id", flat=True)
-    return {int(i) for i in ids if i.isdigit()}
+    return set(Case.objects.filter(anonymised_at__isnull=False).values_list("pk", flat=True))
 
 
 def _past_schedule(today: dt.date) -> Q:
@@ -236,7 +234,8 @@ def _apply_one(case_id: int, today: dt.date, dry_run: bool) -> CaseOutcome | Non
         # Free text about the case may name people: the summary, break-glass reasons, review
         # notes and the purposes given for disclosures go; who shared with whom, and when, stays.
         case.summary = ""
-        case.save(update_fields=["summary"])
+        case.anonymised_at = timezone.now()
+        case.save(update_fields=["summary", "anonymised_at"])
         counts["break_glass_reasons_removed"] = BreakGlassAccess.objects.filter(case=case).update(
             reason=REMOVED_TEXT, review_note="")
         counts["disclosure_purposes_removed"] = Disclosure.objects.filter(case=case).update(purpose=REMOVED_TEXT)
