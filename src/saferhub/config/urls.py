@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("saferhub.publishing.urls")),
     path("performance/", include("saferhub.performance.urls")),
     path("returns/", include("saferhub.performance.returns_urls")),
+    path("people/", include("saferhub.people.urls")),
     path("api/", include("saferhub.config.api_urls")),
     path("django-admin/login/", accounts_views.admin_login),
     path("django-admin/", admin.site.urls),

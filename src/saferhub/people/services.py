@@ -4,11 +4,14 @@ data into the audit trail (field names only; searches as blind-index digests).""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from saferhub.audit.models import AuditAction
@@ -21,6 +24,7 @@ from saferhub.people.models import (
 )
 
 BREAK_GLASS_HOURS = 24
+logger = logging.getLogger(__name__)
 PERSON_FIELDS = ["first_name", "last_name", "aliases", "date_of_birth", "gender", "ethnicity", "disability",
                  "sexuality", "addresses"]
 
@@ -218,6 +222,10 @@ def disclosure_record(*, user, case: Case, to_organisation, lawful_basis: str, p
         raise ValidationError({"purpose": "Say why the information is being shared"})
     if agreement is not None and lawful_basis not in (agreement.lawful_bases or []):
         raise ValidationError({"agreement": f"The {agreement} does not cover sharing on the basis of {LawfulBasis(lawful_basis).label.lower()}"})
+    if agreement is not None:
+        signed = set(agreement.parties.values_list("pk", flat=True))
+        if user.organisation_id not in signed or to_organisation.pk not in signed:
+            raise ValidationError({"agreement": f"Both organisations must be parties to the {agreement}"})
     disclosure = Disclosure.objects.create(
         case=case, person=person, from_organisation_id=user.organisation_id, to_organisation=to_organisation,
         lawful_basis=lawful_basis, agreement=agreement, purpose=purpose.strip(), by=user)
@@ -244,7 +252,113 @@ def break_glass_open(*, user, case_id: int, reason: str) -> BreakGlassAccess:
                                             expires_at=timezone.now() + timedelta(hours=BREAK_GLASS_HOURS))
     audit_event(user=user, action=AuditAction.BREAK_GLASS, record_type="case", record_id=case.pk, record_label=case.reference,
                 purpose=reason.strip()[:300], detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()})
+    transaction.on_commit(lambda: break_glass_notify(grant_id=grant.pk))
     return grant
+
+
+def break_glass_notify(*, grant_id: int) -> int:
+    """Email the data protection leads of the user's organisation that a case was opened by
+    break-glass. Only the case reference and the member of staff are named: the reason may hold
+    personal data, so it stays in Saferhub's report. Returns how many leads were told."""
+    from saferhub.partners.models import User
+
+    grant = BreakGlassAccess.objects.select_related("user__organisation", "case").get(pk=grant_id)
+    if not grant.user.organisation_id:
+        return 0
+    leads = list(User.objects.filter(organisation_id=grant.user.organisation_id, is_data_protection_lead=True,
+                                     is_active=True).exclude(email="").values_list("email", flat=True))
+    if not leads:
+        return 0
+    at = timezone.localtime(grant.at)
+    message = (
+        f"{grant.user.display_name} ({grant.user.username}) of {grant.user.organisation.name} opened case "
+        f"{grant.case.reference} by break-glass on {at:%d %B %Y} at {at:%H:%M}.\n\n"
+        f"Their reason, and a place to record your review, are in Saferhub's break-glass report: "
+        f"{reverse('people:break_glass_report')}\n"
+    )
+    try:
+        send_mail(f"Break-glass access to case {grant.case.reference}", message, None, leads)
+    except Exception:
+        # The grant stands and is listed in the report whether or not the email leaves.
+        logger.exception("Could not email the data protection leads about break-glass grant %s", grant_id)
+        return 0
+    return len(leads)
+
+
+@transaction.atomic
+def break_glass_open_by_reference(*, user, reference: str, reason: str) -> tuple[Case, BreakGlassAccess | None]:
+    """Break-glass to a case named by its reference. Only someone who already knows a reference and
+    states a reason learns whether it exists. The grant is None when the user may already see the
+    case, so none is needed."""
+    from saferhub.partners.models import PersonalDataScope
+
+    if not user.is_authenticated or user.personal_data_scope == PersonalDataScope.NONE:
+        raise PermissionDenied("Your account has no access to personal data.")
+    errors = {}
+    if len((reason or "").strip()) < 20:
+        errors["reason"] = "Explain in at least 20 characters why you need to open this record"
+    case = Case.objects.filter(reference__iexact=(reference or "").strip()).first()
+    if case is None:
+        errors["reference"] = "No case has that reference"
+    if errors:
+        raise ValidationError(errors)
+    if Case.objects.restrict(user, access.VIEW).filter(pk=case.pk).exists():
+        return case, None
+    return case, break_glass_open(user=user, case_id=case.pk, reason=reason)
+
+
+@transaction.atomic
+def break_glass_review(*, user, grant_id: int, note: str) -> BreakGlassAccess:
+    """A data protection lead records that they have looked at a break-glass grant by their own
+    organisation's staff. Anyone else is told the grant does not exist."""
+    grant = BreakGlassAccess.objects.select_related("case").filter(
+        pk=grant_id, user__organisation_id=user.organisation_id).first() if _is_data_protection_lead(user) else None
+    if grant is None:
+        raise Http404("No such break-glass grant")
+    if not (note or "").strip():
+        raise ValidationError({"note": "Enter a note on your review"})
+    grant.reviewed_by, grant.reviewed_at, grant.review_note = user, timezone.now(), note.strip()
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    audit_event(user=user, action=AuditAction.UPDATE, record_type="break_glass", record_id=grant.pk,
+                record_label=grant.case.reference, fields=["reviewed_by", "reviewed_at", "review_note"],
+                purpose="Data protection review of break-glass access")
+    return grant
+
+
+def _is_data_protection_lead(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_data_protection_lead and user.organisation_id)
+
+
+@transaction.atomic
+def case_disclosure_record(*, user, case_id: int, to_organisation, lawful_basis: str, purpose: str,
+                           person_id: int | None = None, agreement: InformationSharingAgreement | None = None) -> Disclosure:
+    """Record sharing a case (or one person in it) with another organisation, by someone who may
+    change the case."""
+    case = case_get(user=user, case_id=case_id, action=access.CHANGE)
+    person = None
+    if person_id is not None:
+        person = Person.objects.filter(pk=person_id, participations__case=case).distinct().first()
+        if person is None:
+            raise ValidationError({"person": "Select a person in this case"})
+    return disclosure_record(user=user, case=case, to_organisation=to_organisation, lawful_basis=lawful_basis,
+                             purpose=purpose, person=person, agreement=agreement)
+
+
+CASE_REFERENCE_PREFIXES = {
+    "marac": "MARAC", "matac": "MATAC", "encompass": "ENC", "protective_order": "PO", "prison_block": "PCB",
+    "dhr": "DHR", "scrutiny": "SCR", "other": "CASE",
+}
+
+
+def case_reference_next(*, kind: str, year: int | None = None) -> str:
+    """The next free reference for a kind of case this year, such as MARAC-2026-0042."""
+    year = year or timezone.localdate().year
+    stem = f"{CASE_REFERENCE_PREFIXES.get(kind, 'CASE')}-{year}-"
+    taken = set(Case.objects.filter(reference__startswith=stem).values_list("reference", flat=True))
+    number = len(taken) + 1
+    while f"{stem}{number:04d}" in taken:
+        number += 1
+    return f"{stem}{number:04d}"
 
 
 def _legal_hold_case(*, user, case_id: int) -> Case:

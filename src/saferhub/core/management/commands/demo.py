@@ -3,18 +3,23 @@ from django.core.management.base import BaseCommand, CommandError
 
 from saferhub.core.demo import demo_load, demo_logins_text
 from saferhub.core.importing import ImportFailed
+from saferhub.people.management.commands import people as people_demo
 
 
 class Command(BaseCommand):
     help = "Load the demonstration data (partnership, strategies, one sign-in per role) or list its sign-ins."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{load,logins}")
+        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{load,logins,people}")
         load = commands.add_parser("load", help="Load the demonstration data; safe to repeat, keeps changes made since")
         load.add_argument("--refresh", action="store_true", help="Reload every strategy and return from the demo files, replacing changes")
         commands.add_parser("logins", help="Print the demonstration sign-ins and their password")
+        people_demo.add_demo_arguments(commands.add_parser("people", help="Synthetic cases and people for the people register"))
 
     def handle(self, *args, subcommand: str, **options):
+        if subcommand == "people":
+            people_demo.run_demo(self, cases=options["cases"], seed=options["seed"])
+            return
         if subcommand == "logins":
             for line in demo_logins_text():
                 self.stdout.write(line)
