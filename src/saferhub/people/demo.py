@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from saferhub.accounts.demo import demo_totp, demo_totp_line
 from saferhub.partners.models import Organisation, PersonalDataScope, Role, User
 from saferhub.people import services
 from saferhub.people.models import (
@@ -89,9 +90,12 @@ def demo_people_users() -> list[str]:
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        # Everyone here sees personal data, so signing in asks for a code: the demo's published one.
+        demo_totp(user)
         made += created
     return [f"People register sign-ins: {len(PEOPLE_LOGINS)} ({made} new): "
-            + ", ".join(login.username for login in PEOPLE_LOGINS) + f" (password {DEMO_PASSWORD})"]
+            + ", ".join(login.username for login in PEOPLE_LOGINS) + f" (password {DEMO_PASSWORD})",
+            demo_totp_line()]
 
 
 def _agreements(organisations: dict[str, Organisation]) -> dict[str, InformationSharingAgreement]:

@@ -21,13 +21,15 @@ from saferhub.audit.trail import audit_event
 from saferhub.partners.models import PersonalDataScope
 from saferhub.people import access
 from saferhub.people.models import (
-    BreakGlassAccess, Case, CaseParticipant, CaseParty, Disclosure, InformationSharingAgreement, Person,
+    BreakGlassAccess, Case, CaseParticipant, CaseParty, Disclosure, InformationSharingAgreement, ParticipantRole, Person,
 )
 from saferhub.people.vocabulary import characteristic_label
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
 SUBJECT_ACCESS_PURPOSE = "Subject access request"
+# The order a case lists its people in: the person at risk first.
+ROLE_ORDER = {ParticipantRole.VICTIM: 0, ParticipantRole.PERPETRATOR: 1, ParticipantRole.CHILD: 2, ParticipantRole.OTHER: 3}
 
 
 # Lists ------------------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ class CaseParts:
 def case_parts(*, case: Case) -> CaseParts:
     return CaseParts(
         parties=list(case.party_links.select_related("organisation").order_by("since", "pk")),
-        participants=list(case.participants.select_related("person").order_by("role", "person_id")),
+        participants=sorted(case.participants.select_related("person"), key=lambda p: (ROLE_ORDER.get(p.role, 9), p.person_id)),
         disclosures=list(case.disclosures.select_related("from_organisation", "to_organisation", "agreement", "person")),
     )
 

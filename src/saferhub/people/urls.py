@@ -1,9 +1,16 @@
-"""Pages of the people register and cases, mounted at /people/."""
-from django.urls import path
+"""Pages of the people register and cases, mounted at /people/. None may be kept by a browser or a
+proxy cache: they hold personal data."""
+from django.urls import path as django_path
+from django.views.decorators.cache import never_cache
 
 from saferhub.people import views
 
 app_name = "people"
+
+
+def path(route: str, view, name: str):
+    return django_path(route, never_cache(view), name=name)
+
 
 urlpatterns = [
     path("", views.home, name="home"),

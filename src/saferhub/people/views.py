@@ -19,7 +19,7 @@ from saferhub.partners.models import Organisation
 from saferhub.people import access, selectors, services
 from saferhub.people.forms import (
     AuditExportForm, BreakGlassForm, BreakGlassReviewForm, CaseCloseForm, CaseOpenForm, DisclosureForm, ParticipantPickForm,
-    PartyAddForm, PersonForm, PersonSearchForm, lawful_basis_purpose,
+    PartyAddForm, PersonForm, PersonSearchForm,
 )
 from saferhub.people.models import CaseStatus, Person
 from saferhub.people.vocabulary import characteristic_label

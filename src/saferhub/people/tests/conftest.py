@@ -7,7 +7,7 @@ import pytest
 
 from saferhub.partners.models import PersonalDataScope, Role
 from saferhub.people.factories import CaseFactory, PersonFactory
-from saferhub.people.models import CaseKind, InformationSharingAgreement, LawfulBasis
+from saferhub.people.models import InformationSharingAgreement, LawfulBasis
 
 try:
     # Staff who see personal data must have passed two-factor sign-in (saferhub.accounts).

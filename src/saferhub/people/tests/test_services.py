@@ -215,6 +215,7 @@ def test_demo_users_have_the_scopes_the_demo_needs(partnership):
     assert users["idva"].organisation.slug == "idas" and users["idva"].personal_data_scope == PersonalDataScope.PARTIES
     assert users["dp.lead"].is_data_protection_lead and users["dp.lead"].role == "viewer"
     assert all(u.check_password("saferhub-demo-2026") for u in users.values())
+    assert all(u.totpdevice_set.filter(confirmed=True).exists() for u in users.values())
 
 
 def test_the_demo_command_makes_cases_and_checks_the_chain(partnership):

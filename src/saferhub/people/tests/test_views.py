@@ -96,6 +96,12 @@ def test_lists_show_only_what_the_user_may_see(world, sign_in, username):
             assert not any(name in body for name in NYP_NAMES)
 
 
+def test_pages_with_personal_data_are_never_cached(world, sign_in):
+    client = sign_in(world["caseworker"])
+    for url in (f"/people/persons/{world['victim'].pk}/", "/people/cases/", f"/people/persons/{world['victim'].pk}/subject-access.json"):
+        assert "no-store" in client.get(url)["Cache-Control"]
+
+
 def test_the_navigation_offers_people_and_cases_only_to_staff_who_see_personal_data(world, sign_in, viewer):
     assert "People and cases" in text(sign_in(world["caseworker"]).get("/people/cases/"))
     assert "People and cases" not in text(sign_in(world["no_scope"]).get("/strategies/"))
