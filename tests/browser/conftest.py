@@ -79,7 +79,28 @@ def sign_in(page):
         page.goto("/sign-in/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        # Waiting for the navigation the form starts, not just the current page's load state,
+        # so the next step sees the page the sign-in led to.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_load_state()
+        enter_two_factor_code(page, username)
 
     return sign_in_as
+
+
+def enter_two_factor_code(page, username: str) -> None:
+    """When Saferhub asks for a code (staff who see personal data), enter the one the user's
+    authenticator app would show now, computed from their device's key."""
+    if "/account/two-factor/verify/" not in page.url:
+        return
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from saferhub.accounts.testing import totp_code
+
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    assert device is not None, f"{username} has no authenticator app: give them one with saferhub.accounts.testing.totp_device"
+    page.get_by_label("Enter the code from your authenticator app").fill(totp_code(device))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()

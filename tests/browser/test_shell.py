@@ -19,7 +19,8 @@ def test_wrong_password_shows_an_error_summary(page, axe, viewer):
     page.goto("/sign-in/")
     page.get_by_label("Username").fill("viewer")
     page.get_by_label("Password", exact=True).fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     assert page.get_by_text("There is a problem").is_visible()
     axe(page)
 

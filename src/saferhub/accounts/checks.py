@@ -15,6 +15,6 @@ def field_keys_configured(app_configs, **kwargs):
         blind_index_key()
     except (ImproperlyConfigured, OSError) as problem:
         return [Error(str(problem), id="saferhub.E001",
-                      hint="See the README's configuration section for generating and supplying the keys")]
+                      hint="`saferhub keys generate` prints a new key")]
     return []
 

@@ -23,11 +23,11 @@ def demo_totp_secret() -> str:
 
 @transaction.atomic
 def demo_totp(user) -> TOTPDevice:
-    """Give `user` the demo authenticator key and the demo backup code (put back if it was used).
-    Any other devices the user has are left alone."""
-    device, _ = TOTPDevice.objects.update_or_create(
-        user=user, name=DEMO_TOTP_NAME, defaults={"key": DEMO_TOTP_KEY, "confirmed": True})
-    backup, _ = StaticDevice.objects.get_or_create(user=user, name=DEMO_BACKUP_NAME, defaults={"confirmed": True})
+    """Give `user` the demo authenticator key and the demo backup code (put back if it was used),
+    with no wait left over from wrong codes. Any other devices the user has are left alone."""
+    fresh = {"confirmed": True, "throttling_failure_count": 0, "throttling_failure_timestamp": None}
+    device, _ = TOTPDevice.objects.update_or_create(user=user, name=DEMO_TOTP_NAME, defaults={"key": DEMO_TOTP_KEY, **fresh})
+    backup, _ = StaticDevice.objects.update_or_create(user=user, name=DEMO_BACKUP_NAME, defaults=fresh)
     StaticToken.objects.get_or_create(device=backup, token=DEMO_BACKUP_CODE)
     return device
 

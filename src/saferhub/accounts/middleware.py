@@ -103,7 +103,8 @@ class SecondFactorMiddleware:
         if not request.user.is_authenticated:
             return None
         path = request.path_info
-        in_admin = path.startswith(self.admin_prefix())
+        # Only admin staff can use the admin; anyone else is refused there without being asked for a code.
+        in_admin = request.user.is_staff and path.startswith(self.admin_prefix())
         if not (in_admin or second_factor_required(request)):
             return None
         match = request.resolver_match

@@ -27,21 +27,23 @@ class SaferhubOIDCBackend(OIDCAuthenticationBackend):
         return self.UserModel.objects.filter(email__iexact=email, is_active=True)
 
     def create_user(self, claims):
-        logger.warning("Single sign-on refused: no active Saferhub account has the identity provider's email")
-        return None
+        return self._refused("no active account has the identity provider's email")
 
     def get_or_create_user(self, access_token, id_token, payload):
         # Never create, whatever OIDC_CREATE_USER says.
         user_info = self.get_userinfo(access_token, id_token, payload)
         if not self.verify_claims(user_info):
-            logger.warning("Single sign-on refused: the identity provider gave no verified email")
-            return None
+            return self._refused("the identity provider gave no verified email")
         users = list(self.filter_users_by_claims(user_info)[:2])
         if len(users) != 1:
-            logger.warning("Single sign-on refused: %s active Saferhub accounts have the identity provider's email",
-                           "no" if not users else "several")
-            return None
+            return self._refused(("no active account has" if not users else "several accounts have") + " the identity provider's email")
         return self.update_user(users[0], user_info)
+
+    @staticmethod
+    def _refused(reason: str) -> None:
+        logger.warning("Single sign-on refused: %s", reason)
+        services.sign_in_failed_record(reason=reason, stage="single sign-on")
+        return None
 
 
 class SaferhubOIDCCallbackView(OIDCAuthenticationCallbackView):
@@ -53,4 +55,6 @@ class SaferhubOIDCCallbackView(OIDCAuthenticationCallbackView):
         services.sign_in_record(user=self.user, method="single sign-on")
         if getattr(settings, "SAFERHUB_OIDC_TRUSTS_MFA", False):
             self.request.session[services.IDP_MFA_SESSION_KEY] = True
+        else:
+            services.signed_in(request=self.request, user=self.user)
         return response

@@ -97,6 +97,12 @@ def password_authenticate(*, request: HttpRequest, username: str, password: str)
     return user
 
 
+def sign_in_failed_record(*, reason: str, stage: str) -> None:
+    """Audit a failed sign-in that matched no one account (single sign-on)."""
+    with transaction.atomic():
+        _failed(username="", known=None, reason=reason, stage=stage)
+
+
 def sign_in_record(*, user, method: str) -> None:
     """Audit a sign-in that did not go through a password (single sign-on)."""
     with transaction.atomic():

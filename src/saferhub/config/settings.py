@@ -125,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Accounts (saferhub.accounts): two-factor, idle sessions, single sign-on.
 OTP_TOTP_ISSUER = "Saferhub"
+# The Django admin lists devices but never shows their secret keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A session ends after this long without a request, and in any case this long after signing in.
 SAFERHUB_SESSION_IDLE_MINUTES = int(os.environ.get("SAFERHUB_SESSION_IDLE_MINUTES", "30"))
 SAFERHUB_SESSION_MAX_HOURS = 12
