@@ -26,15 +26,18 @@ def _may_act(user, action: str) -> bool:
     return action == VIEW or user.has_role(Role.CONTRIBUTOR)
 
 
-def visible_case_ids(user):
+def visible_case_ids(user, action: str = VIEW):
     """A subquery of the ids of cases `user` may see: those their organisation is party to, every
-    case for an explicitly broader scope, and any they opened by break-glass (until it expires)."""
+    case for an explicitly broader scope, and — to read, never to change — any they opened by
+    break-glass (until it expires)."""
     from saferhub.partners.models import PersonalDataScope
     from saferhub.people.models import BreakGlassAccess, Case, CaseParty
 
     if user.personal_data_scope == PersonalDataScope.ALL:
         return Case.objects.values("pk")
-    condition = Q(pk__in=BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("case_id"))
+    condition = Q(pk__in=[])
+    if action == VIEW:
+        condition |= Q(pk__in=BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("case_id"))
     if user.organisation_id:
         condition |= Q(pk__in=CaseParty.objects.filter(organisation_id=user.organisation_id).values("case_id"))
     return Case.objects.filter(condition).values("pk")
@@ -44,7 +47,7 @@ class CaseQuerySet(models.QuerySet):
     def restrict(self, user, action: str = VIEW):
         if not _may_act(user, action):
             return self.none()
-        return self.filter(pk__in=visible_case_ids(user))
+        return self.filter(pk__in=visible_case_ids(user, action))
 
 
 class PersonQuerySet(models.QuerySet):
@@ -55,7 +58,7 @@ class PersonQuerySet(models.QuerySet):
 
         if not _may_act(user, action):
             return self.none()
-        in_visible_case = Q(pk__in=CaseParticipant.objects.filter(case_id__in=visible_case_ids(user)).values("person_id"))
+        in_visible_case = Q(pk__in=CaseParticipant.objects.filter(case_id__in=visible_case_ids(user, action)).values("person_id"))
         condition = in_visible_case
         if user.organisation_id:
             condition |= Q(created_by_organisation_id=user.organisation_id) & ~Q(
@@ -67,4 +70,4 @@ def restrict_by_case(queryset: models.QuerySet, user, action: str = VIEW, case_f
     """Restrict any model that belongs to a case (a MARAC referral, an action plan item…)."""
     if not _may_act(user, action):
         return queryset.none()
-    return queryset.filter(**{f"{case_field}__in": visible_case_ids(user)})
+    return queryset.filter(**{f"{case_field}__in": visible_case_ids(user, action)})

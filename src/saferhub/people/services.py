@@ -251,7 +251,8 @@ def break_glass_open(*, user, case_id: int, reason: str) -> BreakGlassAccess:
     grant = BreakGlassAccess.objects.create(user=user, case=case, reason=reason.strip(),
                                             expires_at=timezone.now() + timedelta(hours=BREAK_GLASS_HOURS))
     audit_event(user=user, action=AuditAction.BREAK_GLASS, record_type="case", record_id=case.pk, record_label=case.reference,
-                purpose=reason.strip()[:300], detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()})
+                purpose="Break-glass: reason recorded with the grant",
+                detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()})
     transaction.on_commit(lambda: break_glass_notify(grant_id=grant.pk))
     return grant
 

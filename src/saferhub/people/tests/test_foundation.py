@@ -73,3 +73,15 @@ def test_break_glass_opens_a_case_for_a_reason_and_is_flagged(victim, outsider):
     services.break_glass_open(user=outsider, case_id=case.pk, reason="Urgent safeguarding call from the victim's school")
     assert services.case_view(user=outsider, case_id=case.pk) == case
     assert AuditEvent.objects.filter(action="break_glass", actor=outsider).exists()
+
+
+def test_break_glass_lets_a_user_read_but_not_change_the_case(victim, outsider):
+    from saferhub.people import access
+    from saferhub.people.models import Case
+
+    case = victim.participations.get().case
+    services.break_glass_open(user=outsider, case_id=case.pk, reason="Urgent safeguarding call from the victim's school")
+    assert Case.objects.restrict(outsider, access.VIEW).filter(pk=case.pk).exists()
+    assert not Case.objects.restrict(outsider, access.CHANGE).filter(pk=case.pk).exists()
+    with pytest.raises(Http404):
+        services.case_close(user=outsider, case_id=case.pk, purpose="Trying to close")
