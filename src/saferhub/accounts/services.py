@@ -4,6 +4,7 @@ Every sign-in and failed sign-in is written to the audit trail. The attempted pa
 kept anywhere; the attempted username is recorded only when it belongs to an account."""
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from base64 import b32encode
 
@@ -41,8 +42,20 @@ def _account_label(user) -> str:
     return f"Account {user.pk}"
 
 
-def _ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+def client_address(request: HttpRequest | None) -> str | None:
+    """The address the request came from: behind a proxy (SAFERHUB_BEHIND_PROXY), the last one it
+    added to X-Forwarded-For, since the proxy's own address is the same for everyone."""
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR")
+    if getattr(settings, "SAFERHUB_BEHIND_PROXY", False):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            try:
+                address = str(ipaddress.ip_address(forwarded[-1]))
+            except ValueError:
+                pass
+    return address
 
 
 def _known_user(username: str):
@@ -53,7 +66,7 @@ def _known_user(username: str):
         return None
 
 
-def _failed(*, username: str, known, reason: str, stage: str = "password") -> None:
+def _failed(*, known, reason: str, stage: str = "password") -> None:
     detail = {"reason": reason, "stage": stage}
     if known is not None:
         detail["username"] = known.get_username()
@@ -69,11 +82,11 @@ def password_authenticate(*, request: HttpRequest, username: str, password: str)
     """The active user with this username and password. Raises ValidationError (code "locked" or
     "invalid_login") when the username or the address is locked out, or the password is wrong."""
     key = throttle.username_key(username)
-    ip_address = _ip(request)
+    ip_address = client_address(request)
     known = _known_user(username)
     if throttle.locked_until(key) or throttle.address_blocked(ip_address):
         with transaction.atomic():
-            _failed(username=username, known=known,
+            _failed(known=known,
                     reason="username locked" if throttle.locked_until(key) else "too many failures from this address")
         raise ValidationError(LOCKED_MESSAGE, code="locked")
     user = authenticate(request, username=username, password=password)
@@ -86,7 +99,7 @@ def password_authenticate(*, request: HttpRequest, username: str, password: str)
                 reason = "account disabled"
             else:
                 reason = "wrong password"
-            _failed(username=username, known=known, reason=reason + ("; username now locked" if locked else ""))
+            _failed(known=known, reason=reason + ("; username now locked" if locked else ""))
         if locked:
             raise ValidationError(LOCKED_MESSAGE, code="locked")
         raise ValidationError(INVALID_LOGIN_MESSAGE, code="invalid_login")
@@ -100,7 +113,7 @@ def password_authenticate(*, request: HttpRequest, username: str, password: str)
 def sign_in_failed_record(*, reason: str, stage: str) -> None:
     """Audit a failed sign-in that matched no one account (single sign-on)."""
     with transaction.atomic():
-        _failed(username="", known=None, reason=reason, stage=stage)
+        _failed(known=None, reason=reason, stage=stage)
 
 
 def sign_in_record(*, user, method: str) -> None:
@@ -147,7 +160,7 @@ def second_factor_verify(*, request: HttpRequest, user, code: str):
     key = throttle.code_key(user.pk)
     if throttle.locked_until(key):
         with transaction.atomic():
-            _failed(username=user.get_username(), known=user, reason="code entry locked", stage="second factor")
+            _failed(known=user, reason="code entry locked", stage="second factor")
         raise ValidationError(CODE_LOCKED_MESSAGE, code="locked")
     code = _normalise(code)
     device = None
@@ -163,7 +176,7 @@ def second_factor_verify(*, request: HttpRequest, user, code: str):
     if device is None:
         with transaction.atomic():
             locked = throttle.failure_record(key=key, ip_address=None, limit=throttle.CODE_LIMIT)
-            _failed(username=user.get_username(), known=user, stage="second factor",
+            _failed(known=user, stage="second factor",
                     reason=("wrong code" if not throttled else "code entered too soon after a wrong one")
                     + ("; code entry now locked" if locked else ""))
         if locked:

@@ -131,6 +131,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SAFERHUB_SESSION_IDLE_MINUTES = int(os.environ.get("SAFERHUB_SESSION_IDLE_MINUTES", "30"))
 SAFERHUB_SESSION_MAX_HOURS = 12
 SESSION_COOKIE_AGE = SAFERHUB_SESSION_MAX_HOURS * 3600
+# Behind a reverse proxy, the client's address is the last one the proxy added to X-Forwarded-For
+# (sign-in throttling counts failures per address), and the proxy says whether the request came by HTTPS.
+SAFERHUB_BEHIND_PROXY = _flag("SAFERHUB_BEHIND_PROXY")
 
 # Single sign-on through a council's or force's identity provider (OpenID Connect), only when configured.
 # Accounts are never created by signing in: the IdP's email must match an active Saferhub account.
@@ -228,6 +231,6 @@ if SAFERHUB_PRODUCTION:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if _flag("SAFERHUB_BEHIND_PROXY"):
+    if SAFERHUB_BEHIND_PROXY:
         # Only behind a proxy that sets this header itself: otherwise a client could claim HTTPS.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

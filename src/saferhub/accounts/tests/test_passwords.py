@@ -87,3 +87,9 @@ def test_account_page_summarises_sign_in(client, caseworker):
     html = client.get("/account/").content.decode()
     assert "Authenticator app; needed because you can see personal data" in html
     assert "30 minutes without activity" in html
+
+
+@pytest.mark.django_db
+def test_every_page_links_to_the_account_page(client, viewer):
+    client.force_login(viewer)
+    assert 'href="/account/">Your account</a>' in client.get("/").content.decode()

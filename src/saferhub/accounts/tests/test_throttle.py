@@ -118,3 +118,23 @@ def test_refused_attempts_while_locked_are_audited(client, viewer, clock):
     last = AuditEvent.objects.order_by("-sequence").first()
     assert last.action == AuditAction.SIGN_IN_FAILED and last.detail["reason"] == "username locked"
     assert AuditEvent.objects.order_by("sequence")[4].detail["reason"] == "wrong password; username now locked"
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_each_client_address_is_counted_not_the_proxys(client, viewer, clock, settings):
+    settings.SAFERHUB_BEHIND_PROXY = True
+    for n in range(20):
+        client.post("/sign-in/", {"username": f"someone-{n // 4}", "password": "x"},
+                    REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.9, 198.51.100.{n % 2 + 1}")
+    # Ten failures from each client address: neither is blocked, though the proxy passed on all twenty.
+    response = client.post("/sign-in/", {"username": "viewer", "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert signed_in(response)
+    assert set(FailedAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.1", "198.51.100.2"}
+
+
+@pytest.mark.django_db
+def test_without_a_proxy_forwarded_addresses_are_ignored(client, viewer, clock, settings):
+    settings.SAFERHUB_BEHIND_PROXY = False
+    client.post("/sign-in/", {"username": "viewer", "password": "x"}, REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert FailedAttempt.objects.get().ip_address == "192.0.2.1"
