@@ -19,7 +19,8 @@ ADDRESS_PARTS = ("line1", "line2", "town", "postcode")
 
 
 def _text(max_length: int, required_message: str | None = None, noun: str = "This", **kwargs) -> forms.CharField:
-    messages = {"max_length": f"{noun} must be {max_length} characters or fewer"}
+    messages = {"max_length": f"{noun} must be {max_length} characters or fewer",
+                "null_characters_not_allowed": f"{noun} must not include null characters"}
     if required_message:
         messages["required"] = required_message
     return forms.CharField(max_length=max_length, required=bool(required_message), error_messages=messages, **kwargs)

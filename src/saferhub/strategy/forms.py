@@ -69,7 +69,7 @@ class GovukDateField(forms.Field):
             raise ValidationError(f"The year of the {self.noun} must include 4 numbers", code="year")
         try:
             return dt.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # a day or month of 20 digits overflows instead
             raise ValidationError(f"Enter a real {self.noun}", code="invalid") from None
 
 
