@@ -56,5 +56,5 @@ class SaferhubOIDCCallbackView(OIDCAuthenticationCallbackView):
         if getattr(settings, "SAFERHUB_OIDC_TRUSTS_MFA", False):
             self.request.session[services.IDP_MFA_SESSION_KEY] = True
         else:
-            services.signed_in(request=self.request, user=self.user)
+            services.sign_in_complete(request=self.request, user=self.user)
         return response

@@ -144,8 +144,8 @@ def second_factor_verified(request: HttpRequest) -> bool:
     return bool(is_verified and is_verified())
 
 
-def signed_in(*, request: HttpRequest, user) -> None:
-    """After a password sign-in: remember whether this user chose to have a second factor."""
+def sign_in_complete(*, request: HttpRequest, user) -> None:
+    """After signing in (password or single sign-on): remember whether this user chose to have a second factor."""
     if not user.sees_personal_data and has_confirmed_device(user):
         request.session[OPTED_IN_SESSION_KEY] = True
 

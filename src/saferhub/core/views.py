@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 
-from saferhub.accounts.services import signed_in
+from saferhub.accounts.services import sign_in_complete
 from saferhub.core.forms import SignInForm
 
 
@@ -23,7 +23,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        signed_in(request=self.request, user=form.get_user())
+        sign_in_complete(request=self.request, user=form.get_user())
         return response
 
     def get_context_data(self, **kwargs):
