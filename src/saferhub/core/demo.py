@@ -95,7 +95,21 @@ def demo_load(*, strategy_directory: Path = STRATEGY_DATA, refresh: bool = False
     _demo_two_factor()
     lines.append(f"Demo sign-ins: {len(DEMO_LOGINS)} ({created} new); see `saferhub demo logins`")
     lines.append(_demo_progress_reports())
+    lines += _demo_people()
     return lines
+
+
+DEMO_CASES = 24
+
+
+def _demo_people() -> list[str]:
+    """Sign-ins for the people register, retention schedules, and synthetic cases (invented people
+    only). The generator skips references it made before, so loading again adds nothing."""
+    from saferhub.people.demo import demo_people_generate
+    from saferhub.people.retention import default_schedules_load
+
+    default_schedules_load()
+    return ["Retention schedules loaded", *demo_people_generate(cases=DEMO_CASES)]
 
 
 # The two Progress Updates the partnership has published, ready as drafts for a manager to publish.
@@ -127,10 +141,13 @@ def _demo_two_factor() -> None:
 def demo_logins_text() -> list[str]:
     """The demonstration accounts, one a line, for the console."""
     names = dict(Organisation.objects.values_list("slug", "name"))
-    width = max(len(d.username) for d in DEMO_LOGINS)
     lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD})"]
-    two_factor = {u.username for u in User.objects.filter(username__in=[d.username for d in DEMO_LOGINS]) if u.sees_personal_data}
-    for login in DEMO_LOGINS:
+    from saferhub.people.demo import PEOPLE_LOGINS
+
+    logins = [*DEMO_LOGINS, *PEOPLE_LOGINS]
+    width = max(len(d.username) for d in logins)
+    two_factor = {u.username for u in User.objects.filter(username__in=[d.username for d in logins]) if u.sees_personal_data}
+    for login in logins:
         lines.append(f"  {login.username:<{width}}  {Role(login.role).label:<16}  {names.get(login.organisation, login.organisation)}")
         if login.username in two_factor:
             lines.append(f"  {'':<{width}}  {demo_totp_line()}")
