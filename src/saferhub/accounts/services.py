@@ -4,7 +4,6 @@ Every sign-in and failed sign-in is written to the audit trail. The attempted pa
 kept anywhere; the attempted username is recorded only when it belongs to an account."""
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from base64 import b32encode
 
@@ -19,6 +18,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from saferhub.accounts import throttle
+from saferhub.audit.context import client_address  # noqa: F401 - used here and by the views
 from saferhub.audit.models import AuditAction, ChangeAction
 from saferhub.audit.services import change_record
 from saferhub.audit.trail import audit_event
@@ -42,20 +42,6 @@ def _account_label(user) -> str:
     return f"Account {user.pk}"
 
 
-def client_address(request: HttpRequest | None) -> str | None:
-    """The address the request came from: behind a proxy (SAFERHUB_BEHIND_PROXY), the last one it
-    added to X-Forwarded-For, since the proxy's own address is the same for everyone."""
-    if request is None:
-        return None
-    address = request.META.get("REMOTE_ADDR")
-    if getattr(settings, "SAFERHUB_BEHIND_PROXY", False):
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if forwarded:
-            try:
-                address = str(ipaddress.ip_address(forwarded[-1]))
-            except ValueError:
-                pass
-    return address
 
 
 def _known_user(username: str):
