@@ -188,7 +188,9 @@ def normalise_name(name: str) -> str:
     """Lower case, accents and punctuation removed, spaces collapsed: 'Zoë  O’Neill-Smith' →
     'zoe oneill smith'."""
     decomposed = unicodedata.normalize("NFKD", name or "")
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Invisible format characters (zero-width space and joiner, soft hyphen, byte order mark)
+    # pasted into a name must not split it, or a search would miss the person.
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
     letters = re.sub(r"[’'`]", "", letters.lower())
     return " ".join(re.sub(r"[^a-z0-9]+", " ", letters).split())
 

@@ -271,6 +271,11 @@ def case_detail(request, pk: int):
     })
 
 
+# The person's events are shown to every organisation holding the person, so they must not name
+# this case: another organisation may not be party to it.
+PARTICIPANT_PURPOSE = "Adding the person to a case"
+
+
 @require_http_methods(["GET", "POST"])
 def participant_add(request, pk: int):
     """Find a person (the search is audited), then pick them and their role. A person just
@@ -280,10 +285,10 @@ def participant_add(request, pk: int):
     chosen_id = (request.POST.get("chosen") or request.GET.get("person") or "")
     people, search = None, PersonSearchForm(data) if data is not None and not chosen_id else PersonSearchForm()
     if chosen_id.isdigit():
-        people = [services.person_view(user=request.user, person_id=int(chosen_id), purpose=f"Adding to case {case.reference}")]
+        people = [services.person_view(user=request.user, person_id=int(chosen_id), purpose=PARTICIPANT_PURPOSE)]
     elif data is not None and search.is_valid():
         try:
-            people = services.person_search(user=request.user, purpose=f"Adding to case {case.reference}", **search.search_values())
+            people = services.person_search(user=request.user, purpose=PARTICIPANT_PURPOSE, **search.search_values())
         except ValidationError as error:
             search.add_service_errors(error)
     pick = ParticipantPickForm(data if data is not None and request.POST.get("step") == "add" else None, people=people or [])

@@ -299,7 +299,7 @@ def test_adding_a_participant_searches_then_picks(world, sign_in):
                                                                  "purpose": "Household member"})
     assert response.status_code == 302
     assert CaseParticipant.objects.filter(case=case, person=other, role="other").exists()
-    assert AuditEvent.objects.filter(action="search", purpose="Adding to case MARAC-T-0001").exists()
+    assert AuditEvent.objects.filter(action="search", purpose="Adding the person to a case").exists()
 
 
 def test_registering_from_a_case_returns_with_the_person_chosen(world, sign_in):
