@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres ci setup demo bench clean
+.PHONY: run test test-sqlite test-postgres ci setup demo bench bench-tracker bench-performance clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,14 @@ test-postgres:
 ci:
 	bash .ci/run
 
-bench: setup
+# Benchmarks (benchmarks/README.md): never part of `make test`. bench runs both.
+bench: bench-tracker bench-performance
+
+bench-tracker: setup
 	$(BIN)/python benchmarks/tracker_bench.py
+
+bench-performance: setup
+	$(BIN)/python benchmarks/performance_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules var
