@@ -1,4 +1,5 @@
 """Failed sign-ins and wrong codes, kept only as long as throttling needs them, and the locks they cause."""
+from django.conf import settings
 from django.db import models
 
 
@@ -25,3 +26,25 @@ class AttemptLock(models.Model):
 
     def __str__(self) -> str:
         return f"Locked until {self.locked_until:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(models.Model):
+    """A bearer token a partner's own system uses to call the API as one member of staff (a
+    provider submitting its data returns). Only its SHA-256 digest is stored; the token is shown
+    once when made. Tokens are refused for accounts that can see personal data, since a token
+    cannot carry the second factor those accounts need."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="Which system uses it, e.g. IDAS case management")
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

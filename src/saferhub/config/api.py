@@ -2,6 +2,8 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from saferhub.accounts.tokens import api_token_auth
+
 api = NinjaAPI(
     title="Saferhub API",
     version="1",
@@ -9,7 +11,9 @@ api = NinjaAPI(
         "Strategies, their items, actions and progress updates; performance indicators, services, figures and "
         "data returns; under the same permissions as the web."
     ),
-    auth=django_auth,
+    # A bearer token for a partner's own system (tried first: a request carrying one needs no
+    # CSRF token), or else the web session, with CSRF on writes.
+    auth=[api_token_auth, django_auth],
 )
 
 api.add_router("/strategies/", "saferhub.strategy.api.strategies_router")
