@@ -38,15 +38,32 @@ class Figures:
     def __init__(self, sums: dict[tuple, float] | None = None):
         # (service id or None, element slug, option code or None, period type, period start) -> sum
         self.sums: dict[tuple, float] = dict(sums or {})
+        # Indexes, so that looking up an element or a service does not scan every sum: a page or
+        # report of hundreds of elements would otherwise do quadratic work.
+        self._options: dict[tuple[str, dt.date], set[str]] = {}  # (slug, start) -> option codes
+        self._monthly: set[str] = set()  # slugs with a monthly figure
+        self._services: dict | None = None  # service id -> its sums, made on the first call to service()
+        for _, slug, code, period_type, start in self.sums:
+            if code is not None:
+                self._options.setdefault((slug, start), set()).add(code)
+            if period_type == PeriodType.MONTH:
+                self._monthly.add(slug)
 
     @classmethod
-    def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False) -> "Figures":
+    def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False,
+             totals_only: bool = False, period_types=None) -> "Figures":
         """The figures of `elements` (data elements or their slugs; None: every element) over
         `services` (None: every service) for the periods starting on `starts`; summed over the
-        services unless `by_service`."""
+        services unless `by_service`. `totals_only` leaves out breakdown options; `period_types`
+        (None: every type) lets the database read through the index on (element, period type,
+        period start) instead of every year of the element."""
         query = (approved_values() if approved_only else DataValue.objects.all()).filter(period_start__in=set(starts))
         if elements is not None:
             query = query.filter(data_element__slug__in={getattr(e, "slug", e) for e in elements})
+        if period_types is not None:
+            query = query.filter(period_type__in=sorted(set(period_types)))
+        if totals_only:
+            query = query.filter(option__isnull=True)
         if services is not None:
             query = query.filter(service__in=list(services))
         keys = ["service_id"] if by_service else []
@@ -58,7 +75,11 @@ class Figures:
 
     def service(self, service_id) -> "Figures":
         """The figures of one service, from a set loaded `by_service`."""
-        return Figures({(None, *key[1:]): value for key, value in self.sums.items() if key[0] == service_id})
+        if self._services is None:
+            self._services = {}
+            for (owner, *rest), value in self.sums.items():
+                self._services.setdefault(owner, {})[(None, *rest)] = value
+        return Figures(self._services.get(service_id))
 
     def values(self, slug: str, period_type: str, starts, option: str | None = None) -> dict[dt.date, float]:
         found = {}
@@ -70,8 +91,7 @@ class Figures:
 
     def options(self, slug: str, quarter: "FinancialQuarter") -> dict[str, float]:
         """The quarter's figure for each option reported (as reported, or its months summed)."""
-        codes = {key[2] for key in self.sums if key[1] == slug and key[2] is not None
-                 and key[4] in (quarter.start, *quarter.months)}
+        codes = set().union(*(self._options.get((slug, start), ()) for start in (quarter.start, *quarter.months)))
         found = {}
         for code in codes:
             value = self.quarter_value(slug, quarter, code)
@@ -92,7 +112,7 @@ class Figures:
         return sum(months) if all(v is not None for v in months) else None
 
     def has_months(self, slug: str) -> bool:
-        return any(key[1] == slug and key[3] == PeriodType.MONTH for key in self.sums)
+        return slug in self._monthly
 
 
 def quarter_starts(quarters) -> set[dt.date]:

@@ -15,7 +15,7 @@ from saferhub.performance import analysis
 from saferhub.performance.analysis import Figures, TargetStatus, quarter_starts
 from saferhub.performance.charts import Chart, breakdown_chart, targets_chart, trend_chart, year_on_year_chart
 from saferhub.performance.models import (
-    ComputedIndicator, DataElement, DataReturn, Frequency, ReturnStatus, Target, Unit,
+    ComputedIndicator, DataElement, DataReturn, Frequency, PeriodType, ReturnStatus, Target, Unit,
 )
 from saferhub.performance.periods import FinancialQuarter, add_months, month_label
 from saferhub.performance.tables import Change, Column, Table, figure_text
@@ -538,8 +538,11 @@ def year_on_year_page(*, element_slug: str | None, quarter: FinancialQuarter | N
     if element is not None:
         wanted = [quarter.same_quarter_years_ago(n) for n in range(years)]
         months = [add_months(quarter.months[-1], -n) for n in range(12 * years + 12)]
+        # The page shows totals only; naming the period types lets the database read through the
+        # (element, period type, period start) index rather than every year of the element.
         figures = Figures.load(elements=[element.slug], services=[service] if service else None,
-                               starts=quarter_starts(wanted) | set(months))
+                               starts=quarter_starts(wanted) | set(months), totals_only=True,
+                               period_types=PeriodType.values)
         comparison = year_on_year_block(element, quarter, figures, years=years, keep_empty_years=True)
         if comparison is None:
             comparison = _quarters_block(element, wanted, figures)
