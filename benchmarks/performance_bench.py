@@ -290,7 +290,7 @@ def _get(client, url: str):
     return response
 
 
-def _placeholders(values) -> str:
+def _sql_params(values) -> str:
     return ", ".join("?" for _ in values)
 
 
@@ -441,7 +441,7 @@ class Bench:
 
         def direct_query(stage):
             starts = sorted(s.isoformat() for s in dashboards._load_starts(stage.quarter))
-            return DASHBOARD_SQL.format(starts=_placeholders(starts)), [service.pk, *starts, service.pk]
+            return DASHBOARD_SQL.format(starts=_sql_params(starts)), [service.pk, *starts, service.pk]
 
         directs, rows = self.direct("dashboard.direct", "  direct SQL: the same figures", direct_query,
                                     note=lambda st, r: f"{len(r):,} rows")
@@ -506,7 +506,7 @@ class Bench:
             wanted = [quarter.same_quarter_years_ago(n) for n in range(3)]
             starts = sorted({d.isoformat() for q in wanted for d in (q.start, *q.months)}
                             | {add_months(quarter.months[-1], -n).isoformat() for n in range(48)})
-            return YEAR_ON_YEAR_SQL.format(starts=_placeholders(starts)), [element.pk, *starts]
+            return YEAR_ON_YEAR_SQL.format(starts=_sql_params(starts)), [element.pk, *starts]
 
         page_directs, _ = self.direct(f"yoy.{element.slug}.direct", "  direct SQL: the totals the page shows", page_query,
                                       note=lambda st, r: f"{len(r)} rows")
@@ -520,7 +520,7 @@ class Bench:
         def table_query(stage):
             wanted = [stage.quarter.same_quarter_years_ago(n) for n in range(3)]
             starts = sorted({d.isoformat() for q in wanted for d in (q.start, *q.months)})
-            return YEAR_ON_YEAR_SQL.format(starts=_placeholders(starts)), [element.pk, *starts]
+            return YEAR_ON_YEAR_SQL.format(starts=_sql_params(starts)), [element.pk, *starts]
 
         table_directs, rows = self.direct(f"yoy.{element.slug}.analysis_direct", "  direct SQL: its 9 months and 3 quarters",
                                           table_query, note=lambda st, r: f"{len(r)} rows")
