@@ -1,5 +1,6 @@
 """One action's page, recording progress and the strategy editing forms, in a real browser, with
 axe-core checking each page and each page with errors."""
+from playwright.sync_api import expect
 import datetime as dt
 import os
 
@@ -53,7 +54,7 @@ def test_contributor_records_progress_through_the_form(page, axe, sign_in, contr
     page.get_by_role("button", name="Record progress").click()
     page.get_by_label("Reporting period").select_option("new")
     page.get_by_role("button", name="Save progress").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     _shot(page, "progress_errors")
     axe(page)
     # The summary's link takes the person to the control.
@@ -71,7 +72,7 @@ def test_contributor_records_progress_through_the_form(page, axe, sign_in, contr
     page.get_by_label("Off track").check()
     page.get_by_label("Red").check()
     page.get_by_role("button", name="Save progress").click()
-    assert page.get_by_text("Progress for June 2023 recorded").is_visible()
+    expect(page.get_by_text("Progress for June 2023 recorded")).to_be_visible()
     _shot(page, "action_after_progress")
     axe(page)
 
@@ -91,7 +92,7 @@ def test_manager_forms_are_accessible_with_and_without_errors(page, axe, sign_in
         axe(page)
         page.locator("#title").fill("")
         page.locator("form .govuk-button").click()
-        assert page.get_by_text("There is a problem").is_visible()
+        expect(page.get_by_text("There is a problem")).to_be_visible()
         _shot(page, name + "_errors")
         axe(page)
 

@@ -1,6 +1,7 @@
 """The journey issue 2 is judged by, on the North Yorkshire demo data: a police contributor signs in,
 filters the tracker to their organisation's actions, records a progress update and downloads the
 Progress Update as a PDF. axe-core checks every page on the way."""
+from playwright.sync_api import expect
 import io
 import shutil
 
@@ -29,7 +30,7 @@ def test_contributor_filters_records_progress_and_downloads_the_pdf(page, axe, s
     axe(page)
     police_led = Action.objects.filter(item__strategy__slug="joint-vawg-strategy",
                                        lead_organisations__slug="north-yorkshire-police").distinct()
-    assert page.get_by_text(f"{police_led.count()} action").first.is_visible()
+    expect(page.get_by_text(f"{police_led.count()} action").first).to_be_visible()
     rows = page.locator("table tbody tr")
     assert rows.count() == min(police_led.count(), 50)
     for text in rows.all_inner_texts():
@@ -51,7 +52,7 @@ def test_contributor_filters_records_progress_and_downloads_the_pdf(page, axe, s
     page.get_by_role("radio", name="On track").check()
     page.get_by_role("radio", name="Green").check()
     page.get_by_role("button", name="Save progress").click()
-    assert page.get_by_role("alert").is_visible() or page.locator(".govuk-notification-banner--success").is_visible()
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
     axe(page)
     update = ProgressUpdate.objects.get(action=action, period__label="June 2023")
     assert update.actions_taken == taken and update.recorded_by.username == "police.contributor"
@@ -61,7 +62,7 @@ def test_contributor_filters_records_progress_and_downloads_the_pdf(page, axe, s
     axe(page)
     page.get_by_role("link", name="June 2023").first.click()
     axe(page)
-    assert page.get_by_text(taken).is_visible()
+    expect(page.get_by_text(taken)).to_be_visible()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="PDF").first.click()
     download = download_info.value

@@ -1,6 +1,7 @@
 """The data return journey issue 3 is judged by, on the demo data: IDAS uploads the return for the
 quarter just ended from the template, validation finds the gender breakdown one short of the total, the
 provider fixes it and submits, and a strategy manager approves it. axe-core checks every page."""
+from playwright.sync_api import expect
 import io
 
 import pytest
@@ -56,12 +57,11 @@ def test_provider_uploads_fixes_and_submits_and_manager_approves(page, axe, sign
     page.get_by_label("Upload a completed template").set_input_files(str(template))
     page.get_by_role("button", name="Upload the template").click()
     axe(page)
-    assert page.get_by_text("Every breakdown adds up to its total").first.is_visible()
-    assert page.get_by_text("1,579").first.is_visible()
-
+    expect(page.get_by_text("Every breakdown adds up to its total").first).to_be_visible()
+    expect(page.get_by_text("1,579").first).to_be_visible()
     page.get_by_role("button", name="Submit the return").click()
     axe(page)
-    assert page.get_by_text("The return cannot be submitted").is_visible()
+    expect(page.get_by_text("The return cannot be submitted")).to_be_visible()
     assert DataReturn.objects.get(service__slug="idas-community-based-support", quarter_start=QUARTER.start).status == ReturnStatus.DRAFT
 
     page.get_by_role("button", name="Enter figures").click()
@@ -82,4 +82,4 @@ def test_provider_uploads_fixes_and_submits_and_manager_approves(page, axe, sign
     axe(page)
     data_return.refresh_from_db()
     assert data_return.status == ReturnStatus.APPROVED and data_return.approved_by.username == "manager"
-    assert page.get_by_text("Approved").first.is_visible()
+    expect(page.get_by_text("Approved").first).to_be_visible()

@@ -1,5 +1,6 @@
 """The people register and case pages in a real browser: no accessibility violations (axe-core,
 WCAG 2 A/AA) on any of them, with and without form errors, and nothing blocked by the CSP."""
+from playwright.sync_api import expect
 import datetime as dt
 
 import pytest
@@ -54,7 +55,7 @@ def test_people_and_case_pages_are_accessible(page, axe, live_server):
     # Forms with their errors showing.
     page.goto("/people/search/")
     page.get_by_role("button", name="Search").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     axe(page)
     page.get_by_label("First name").fill("Adaline")
     page.get_by_label("Last name").fill("Testperson")
@@ -62,19 +63,19 @@ def test_people_and_case_pages_are_accessible(page, axe, live_server):
     page.get_by_label("Month").fill("5")
     page.get_by_label("Year").fill("1990")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_role("table", name="1 person found").is_visible()
+    expect(page.get_by_role("table", name="1 person found")).to_be_visible()
     axe(page)
     page.goto("/people/persons/new/")
     page.get_by_role("button", name="Add another address").click()
     page.get_by_role("button", name="Register person").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     axe(page)
     page.goto(f"/people/cases/{case.pk}/people/add/")
     page.get_by_label("Kind of identifier").select_option("police_nominal")
     page.get_by_label("Identifier", exact=True).fill("NOM-123")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name="Add to case").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     axe(page)
     page.goto("/people/break-glass/")
     page.get_by_role("button", name="Open case").click()

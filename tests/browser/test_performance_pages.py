@@ -1,5 +1,6 @@
 """The performance dashboards in a real browser: no accessibility violations, chart images that
 load under the Content Security Policy, and the figures beside them."""
+from playwright.sync_api import expect
 import pytest
 
 from saferhub.performance.tests.performance_demo import performance_demo_load
@@ -31,4 +32,4 @@ def test_performance_pages_are_accessible_and_their_charts_load(page, axe, sign_
             assert image.evaluate("img => img.naturalWidth") > 0, f"{url}: chart {image.get_attribute('src')} did not load"
             assert image.get_attribute("alt")
     page.goto(PAGES[1])
-    assert page.get_by_role("table", name="Enquiries received by the Hub by month, October to December, 2021/22 to 2023/24").is_visible()
+    expect(page.get_by_role("table", name="Enquiries received by the Hub by month, October to December, 2021/22 to 2023/24")).to_be_visible()

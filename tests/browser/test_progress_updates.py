@@ -1,5 +1,6 @@
 """Progress Update pages in a real browser: drafting, previewing, publishing and the public page
 pass axe-core's WCAG 2 A/AA checks and raise no CSP errors."""
+from playwright.sync_api import expect
 import datetime as dt
 
 import pytest
@@ -33,19 +34,19 @@ def test_draft_preview_publish_and_public_page(page, axe, sign_in, manager, stra
     page.get_by_label("Reporting period").select_option(label="June 2023")
     page.get_by_role("button", name="Save draft").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Browser Test Strategy – Progress Update – June 2023"
-    assert page.get_by_text("In April").is_visible()
+    expect(page.get_by_text("In April")).to_be_visible()
     page.get_by_text("1 open action has no progress recorded for June 2023").click()
     axe(page)
 
     page.get_by_role("button", name="Publish this update").click()
     axe(page)
     page.get_by_role("button", name="Publish this update").click()
-    assert page.get_by_text("Published on").is_visible()
+    expect(page.get_by_text("Published on")).to_be_visible()
     axe(page)
 
     page.context.clear_cookies()
     page.goto("/reports/published/browser-strategy/june-2023/")
-    assert page.get_by_role("heading", level=3, name="Objective 1: Listen").first.is_visible()
+    expect(page.get_by_role("heading", level=3, name="Objective 1: Listen").first).to_be_visible()
     axe(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="PDF (tagged for screen readers, A4)").click()
@@ -57,5 +58,5 @@ def test_create_form_errors_are_accessible(page, axe, sign_in, manager, strategy
     sign_in("manager")
     page.goto("/reports/new/")
     page.get_by_role("button", name="Save draft").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     axe(page)

@@ -1,4 +1,5 @@
 """The pages everyone meets first, in a real browser."""
+from playwright.sync_api import expect
 import pytest
 
 
@@ -21,7 +22,7 @@ def test_wrong_password_shows_an_error_summary(page, axe, viewer):
     page.get_by_label("Password", exact=True).fill("not-the-password")
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     axe(page)
 
 

@@ -1,4 +1,5 @@
 """Two-factor sign-in in a real browser: setting up an authenticator app, backup codes, entering codes."""
+from playwright.sync_api import expect
 from base64 import b32decode
 
 import pytest
@@ -23,7 +24,7 @@ def test_setting_up_two_factor_then_signing_in_with_it(page, axe, sign_in, casew
     page.get_by_label("Code from your authenticator app").fill(f"{(totp(key) + 1) % 1_000_000:06d}")
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     axe(page)
     # Django-otp asks for a second's pause after a wrong code.
     page.wait_for_timeout(1100)
@@ -59,7 +60,7 @@ def test_verification_page_is_accessible_and_explains_a_wrong_code(page, axe, ca
     page.get_by_label("Enter the code from your authenticator app").fill("12")
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     axe(page)
 
 
@@ -70,5 +71,5 @@ def test_password_change_page_is_accessible(page, axe, sign_in, viewer):
     axe(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Change password").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     axe(page)
