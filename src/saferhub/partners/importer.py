@@ -123,6 +123,23 @@ def partnership_file_parse(path: str | Path = PARTNERSHIP_FILE) -> PartnershipDa
     return data
 
 
+def _identity_read(reader: _Reader, entry: dict, path: str, seen_slugs: dict[str, str], seen_names: dict[str, str],
+                   choice_field: str, choices) -> tuple[str, str, str]:
+    """The slug, name and type (or kind) every organisation and body has: checked, and unique."""
+    slug = reader.text(entry, "slug", path, required=True, max_length=80)
+    if slug and not SLUG_PATTERN.match(slug):
+        reader.problem(f"{path}.slug", "slug", f"'{slug}' is not lower-case-with-hyphens")
+    elif slug in seen_slugs:
+        reader.problem(f"{path}.slug", "slug", f"'{slug}' is already used at {seen_slugs[slug]}")
+    name = reader.text(entry, "name", path, required=True, max_length=200)
+    if name and name in seen_names:
+        reader.problem(f"{path}.name", "name", f"'{name}' is already used at {seen_names[name]}")
+    choice = reader.text(entry, choice_field, path, required=True)
+    if choice and choice not in choices.values:
+        reader.problem(f"{path}.{choice_field}", choice_field, f"'{choice}' is not one of {', '.join(choices.values)}")
+    return slug, name, choice
+
+
 def _organisations_read(reader: _Reader, entries: Any, data: PartnershipData) -> None:
     if not isinstance(entries, list):
         reader.problem("organisations", "organisations", "Enter a list of organisations")
@@ -135,17 +152,7 @@ def _organisations_read(reader: _Reader, entries: Any, data: PartnershipData) ->
             reader.problem(path, "organisation", "Expected a mapping of fields")
             continue
         reader.unknown_keys(entry, ORGANISATION_KEYS, path)
-        slug = reader.text(entry, "slug", path, required=True, max_length=80)
-        if slug and not SLUG_PATTERN.match(slug):
-            reader.problem(f"{path}.slug", "slug", f"'{slug}' is not lower-case-with-hyphens")
-        elif slug in seen_slugs:
-            reader.problem(f"{path}.slug", "slug", f"'{slug}' is already used at {seen_slugs[slug]}")
-        name = reader.text(entry, "name", path, required=True, max_length=200)
-        if name and name in seen_names:
-            reader.problem(f"{path}.name", "name", f"'{name}' is already used at {seen_names[name]}")
-        org_type = reader.text(entry, "type", path, required=True)
-        if org_type and org_type not in OrganisationType.values:
-            reader.problem(f"{path}.type", "type", f"'{org_type}' is not one of {', '.join(OrganisationType.values)}")
+        slug, name, org_type = _identity_read(reader, entry, path, seen_slugs, seen_names, "type", OrganisationType)
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             reader.problem(f"{path}.aliases", "aliases", "Enter a list of names")
@@ -177,17 +184,7 @@ def _bodies_read(reader: _Reader, entries: Any, data: PartnershipData) -> None:
             reader.problem(path, "body", "Expected a mapping of fields")
             continue
         reader.unknown_keys(entry, BODY_KEYS, path)
-        slug = reader.text(entry, "slug", path, required=True, max_length=80)
-        if slug and not SLUG_PATTERN.match(slug):
-            reader.problem(f"{path}.slug", "slug", f"'{slug}' is not lower-case-with-hyphens")
-        elif slug in seen_slugs:
-            reader.problem(f"{path}.slug", "slug", f"'{slug}' is already used at {seen_slugs[slug]}")
-        name = reader.text(entry, "name", path, required=True, max_length=200)
-        if name and name in seen_names:
-            reader.problem(f"{path}.name", "name", f"'{name}' is already used at {seen_names[name]}")
-        kind = reader.text(entry, "kind", path, required=True)
-        if kind and kind not in GovernanceBodyKind.values:
-            reader.problem(f"{path}.kind", "kind", f"'{kind}' is not one of {', '.join(GovernanceBodyKind.values)}")
+        slug, name, kind = _identity_read(reader, entry, path, seen_slugs, seen_names, "kind", GovernanceBodyKind)
         seen_slugs.setdefault(slug, path)
         seen_names.setdefault(name, path)
         data.bodies.append(BodyRecord(

@@ -413,7 +413,9 @@ def _appendix(quarter: FinancialQuarter, approved_ids: set[int]) -> list[Appendi
 
 @lru_cache(maxsize=1)
 def _stylesheet() -> str:
-    return STYLESHEET.read_text(encoding="utf-8")
+    from saferhub.publishing.renderers.html import page_stylesheet
+
+    return page_stylesheet() + STYLESHEET.read_text(encoding="utf-8")
 
 
 def report_html(report: PerformanceReport) -> str:

@@ -7,14 +7,21 @@ from markupsafe import Markup
 
 from saferhub.publishing.progress_report import ProgressDocument
 
-PRINT_STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "publishing" / "print.css"
+STATIC = Path(__file__).resolve().parent.parent / "static" / "publishing"
+PAGE_STYLESHEET = STATIC / "page.css"
+PRINT_STYLESHEET = STATIC / "print.css"
 START_MARKER = "<!-- saferhub:document -->"
 END_MARKER = "<!-- /saferhub:document -->"
 
 
 @lru_cache(maxsize=1)
 def print_stylesheet() -> str:
-    return PRINT_STYLESHEET.read_text(encoding="utf-8")
+    return page_stylesheet() + PRINT_STYLESHEET.read_text(encoding="utf-8")
+
+
+def page_stylesheet() -> str:
+    """The page set-up and fonts every printed document shares (Progress Updates, performance reports)."""
+    return PAGE_STYLESHEET.read_text(encoding="utf-8")
 
 
 def document_fragment_html(document: ProgressDocument) -> Markup:
