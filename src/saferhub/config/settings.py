@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "saferhub.commissioning",
     "saferhub.performance",
     "saferhub.publishing",
+    "saferhub.marac",
+    "saferhub.matac",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,8 @@ urlpatterns = [
     path("performance/", include("saferhub.performance.urls")),
     path("returns/", include("saferhub.performance.returns_urls")),
     path("people/", include("saferhub.people.urls")),
+    path("marac/", include("saferhub.marac.urls")),
+    path("matac/", include("saferhub.matac.urls")),
     path("api/", include("saferhub.config.api_urls")),
     path("django-admin/login/", accounts_views.admin_login),
     path("django-admin/", admin.site.urls),

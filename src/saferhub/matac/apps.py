@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MatacConfig(AppConfig):
+    name = "saferhub.matac"
+    label = "matac"
+    verbose_name = "MATAC"

@@ -1,0 +1,2 @@
+"""Casework models (see the MATAC brief)."""
+__all__: list = []

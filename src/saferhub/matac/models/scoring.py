@@ -1,0 +1,2 @@
+"""Scoring models (see the MATAC brief)."""
+__all__: list = []
