@@ -1,0 +1,430 @@
+"""The MATAC incident store: validating police extracts in DuckDB SQL and keeping accepted rows
+encrypted at rest.
+
+Why not DuckDB's own ENCRYPTION_KEY: duckdb 2.0 ships only a read-only crypto module (mbedTLS);
+writing an encrypted database needs the httpfs extension (OpenSSL), which cannot be installed
+offline, and its `force_mbedtls_unsafe` escape uses a non-cryptographic random generator for
+AES-GCM nonces, so nonces may repeat. Instead the store is a directory of Parquet segments, each
+sealed with AES-256-GCM (cryptography, fresh 96-bit nonce from os.urandom) under a key derived by
+HKDF-SHA256 from the Saferhub field-encryption key; a segment is opened only in memory and handed
+to DuckDB as an Arrow table. Every key in SAFERHUB_FIELD_KEYS opens segments (newest first seals
+them), so a key rotation keeps old segments readable.
+
+An extract adds one segment holding only the rows whose key (incident_id, perpetrator_id,
+victim_id) is not in the store yet: loading the same extract twice adds nothing."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from saferhub.core.encryption import field_keys
+from saferhub.matac.engines import NORMALISED_COLUMNS, source_paths
+from saferhub.matac.scheme import CATEGORIES
+
+REQUIRED_COLUMNS = ("incident_id", "incident_date", "perpetrator_id", "perpetrator_dob", "victim_id", "offence_category")
+OPTIONAL_COLUMNS = ("crime_flag", "location")
+KEY_COLUMNS = ("incident_id", "perpetrator_id", "victim_id")
+MAX_ID_LENGTH = 64
+MAX_LOCATION_LENGTH = 200
+MAGIC = b"SHMATAC1"
+ARROW_SCHEMA = pa.schema([
+    pa.field(name, {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}[duck])
+    for name, duck, _ in NORMALISED_COLUMNS
+])
+CRIME_FLAG_TRUE = ("true", "yes", "y", "1", "crime")
+CRIME_FLAG_FALSE = ("false", "no", "n", "0", "non-crime", "non_crime", "noncrime")
+
+
+class ExtractError(ValueError):
+    """An extract that cannot be read at all (not a row problem): names the file and what is wrong."""
+
+
+def store_directory() -> Path:
+    configured = getattr(settings, "MATAC_STORE_DIR", None) or os.environ.get("SAFERHUB_MATAC_STORE")
+    return Path(configured) if configured else Path(settings.DATA_DIR) / "matac" / "store"
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that never spills to disk: a spill file would hold
+    decrypted personal data in the clear."""
+    return duckdb.connect(config={"temp_directory": ""})
+
+
+# Validation -------------------------------------------------------------------------------------
+
+@dataclass
+class Validation:
+    """What validating one extract found. `rejects` rows are (row, incident_id, reasons)."""
+
+    path: Path
+    file_format: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def file_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    with open(path, "rb") as handle:
+        if handle.read(4) == b"PAR1":
+            return "parquet"
+    return "csv"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _load_raw(con, path: Path, fmt: str) -> list[str]:
+    """Create temp table `raw` (row_no 1-based, every schema column as text); return the ignored
+    columns. A file DuckDB cannot parse at all raises ExtractError."""
+    if not path.exists():
+        raise ExtractError(f"{path.name}: the file does not exist.")
+    try:
+        if fmt == "csv":
+            con.execute("CREATE OR REPLACE TEMP TABLE raw_in AS SELECT * FROM read_csv(?, all_varchar = true, header = true)",
+                        [str(path)])
+            columns = [row[0] for row in con.execute("DESCRIBE raw_in").fetchall()]
+            types = {c: "VARCHAR" for c in columns}
+            row_no = "rowid + 1"
+            source = "raw_in"
+        else:
+            con.execute("CREATE OR REPLACE TEMP VIEW raw_in AS SELECT * FROM read_parquet(?, file_row_number = true)",
+                        [str(path)])
+            described = con.execute("DESCRIBE raw_in").fetchall()
+            types = {row[0]: row[1] for row in described if row[0] != "file_row_number"}
+            columns = list(types)
+            row_no = "file_row_number + 1"
+            source = "raw_in"
+    except duckdb.Error as exc:
+        raise ExtractError(f"{path.name}: cannot be read as {fmt.upper()}: {str(exc).splitlines()[0]}") from exc
+    by_name = {c.strip().lower(): c for c in columns}
+    missing = [c for c in REQUIRED_COLUMNS if c not in by_name]
+    if missing:
+        raise ExtractError(f"{path.name}: required column(s) missing: {', '.join(missing)}.")
+    selects = [f"{row_no} AS row_no"]
+    for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS):
+        original = by_name.get(name)
+        if original is None:
+            selects.append(f"NULL::VARCHAR AS {name}")
+        elif types[original].startswith(("DATE", "TIMESTAMP")):
+            selects.append(f"strftime({_quote(original)}, '%Y-%m-%d') AS {name}")
+        else:
+            selects.append(f"CAST({_quote(original)} AS VARCHAR) AS {name}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(selects)} FROM {source}")
+    except duckdb.Error as exc:
+        raise ExtractError(f"{path.name}: cannot be read as {fmt.upper()}: {str(exc).splitlines()[0]}") from exc
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    return [c for c in columns if c.strip().lower() not in known]
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+VALIDATE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE parsed AS
+WITH t AS (
+    SELECT row_no,
+        nullif(trim(incident_id), '') AS incident_id,
+        nullif(trim(incident_date), '') AS incident_date_text,
+        nullif(trim(perpetrator_id), '') AS perpetrator_id,
+        nullif(trim(perpetrator_dob), '') AS dob_text,
+        nullif(trim(victim_id), '') AS victim_id,
+        nullif(trim(offence_category), '') AS category_text,
+        nullif(lower(trim(crime_flag)), '') AS flag_text,
+        nullif(trim(location), '') AS location
+    FROM raw
+), d AS (
+    SELECT *,
+        coalesce(try_strptime(incident_date_text, '%Y-%m-%d'), try_strptime(incident_date_text, '%d/%m/%Y'))::DATE AS incident_date,
+        coalesce(try_strptime(dob_text, '%Y-%m-%d'), try_strptime(dob_text, '%d/%m/%Y'))::DATE AS perpetrator_dob,
+        regexp_replace(lower(category_text), '[ -]+', '_', 'g') AS offence_category,
+        CASE WHEN flag_text IN ({_sql_list(CRIME_FLAG_TRUE)}) THEN true
+             WHEN flag_text IN ({_sql_list(CRIME_FLAG_FALSE)}) THEN false END AS crime_flag,
+        CASE WHEN incident_id IS NOT NULL AND perpetrator_id IS NOT NULL AND victim_id IS NOT NULL THEN
+            min(row_no) OVER (PARTITION BY incident_id, perpetrator_id, victim_id) END AS first_row
+    FROM t
+)
+SELECT row_no, incident_id, incident_date, perpetrator_id, perpetrator_dob, victim_id, offence_category, crime_flag, location,
+    list_filter([
+        CASE WHEN incident_id IS NULL THEN 'incident_id is missing'
+             WHEN length(incident_id) > {MAX_ID_LENGTH} THEN 'incident_id is longer than {MAX_ID_LENGTH} characters' END,
+        CASE WHEN incident_date_text IS NULL THEN 'incident_date is missing'
+             WHEN incident_date IS NULL THEN 'incident_date is not a date (YYYY-MM-DD or DD/MM/YYYY)'
+             WHEN incident_date > $today THEN 'incident_date is in the future' END,
+        CASE WHEN perpetrator_id IS NULL THEN 'perpetrator_id is missing'
+             WHEN length(perpetrator_id) > {MAX_ID_LENGTH} THEN 'perpetrator_id is longer than {MAX_ID_LENGTH} characters' END,
+        CASE WHEN dob_text IS NULL THEN 'perpetrator_dob is missing'
+             WHEN perpetrator_dob IS NULL THEN 'perpetrator_dob is not a date (YYYY-MM-DD or DD/MM/YYYY)'
+             WHEN perpetrator_dob < DATE '1900-01-01' THEN 'perpetrator_dob is before 1900'
+             WHEN incident_date IS NOT NULL AND perpetrator_dob >= incident_date THEN 'perpetrator_dob is not before incident_date' END,
+        CASE WHEN victim_id IS NULL THEN 'victim_id is missing'
+             WHEN length(victim_id) > {MAX_ID_LENGTH} THEN 'victim_id is longer than {MAX_ID_LENGTH} characters' END,
+        CASE WHEN category_text IS NULL THEN 'offence_category is missing'
+             WHEN offence_category NOT IN ({_sql_list(CATEGORIES)}) THEN 'offence_category is not a known category' END,
+        CASE WHEN flag_text IS NOT NULL AND crime_flag IS NULL THEN 'crime_flag is not true/false, yes/no, 1/0 or crime/non-crime' END,
+        CASE WHEN length(location) > {MAX_LOCATION_LENGTH} THEN 'location is longer than {MAX_LOCATION_LENGTH} characters' END,
+        CASE WHEN first_row IS NOT NULL AND first_row <> row_no
+             THEN 'duplicate of row ' || first_row || ' (same incident_id, perpetrator_id and victim_id)' END
+    ], lambda x: x IS NOT NULL) AS reasons
+FROM d
+"""
+
+CONFLICT_SQL = """
+CREATE OR REPLACE TEMP TABLE conflicts AS
+SELECT p.row_no FROM parsed p JOIN incidents s USING (incident_id, perpetrator_id, victim_id)
+WHERE len(p.reasons) = 0 AND (
+    p.incident_date IS DISTINCT FROM s.incident_date OR p.perpetrator_dob IS DISTINCT FROM s.perpetrator_dob
+    OR p.offence_category IS DISTINCT FROM s.offence_category OR p.crime_flag IS DISTINCT FROM s.crime_flag
+    OR p.location IS DISTINCT FROM s.location)
+"""
+
+CONFLICT_REASON = "already loaded from an earlier extract with different values (same incident_id, perpetrator_id and victim_id)"
+
+NORMALISED_SELECT = ", ".join(name for name, _, _ in NORMALISED_COLUMNS)
+
+
+def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = None,
+                     against_store: bool = False) -> Validation:
+    """Validate one extract in DuckDB, leaving temp table `accepted` (normalised schema) in `con`.
+    With `against_store`, the relation `incidents` must exist: rows whose key is already there
+    with different values are rejected too. Accepted + rejected always equals rows read."""
+    path = Path(path)
+    fmt = file_format(path)
+    result = Validation(path=path, file_format=fmt)
+    result.ignored_columns = _load_raw(con, path, fmt)
+    con.execute(VALIDATE_SQL, {"today": today or dt.date.today()})
+    if against_store:
+        con.execute(CONFLICT_SQL)
+        con.execute(f"""UPDATE parsed SET reasons = list_append(reasons, '{CONFLICT_REASON}')
+                        WHERE row_no IN (SELECT row_no FROM conflicts)""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0 ORDER BY row_no")
+    result.rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    result.rows_accepted = con.execute("SELECT count(*) FROM accepted").fetchone()[0]
+    result.rejects = [(row, incident or "", "; ".join(reasons)) for row, incident, reasons in con.execute(
+        "SELECT row_no, incident_id, reasons FROM parsed WHERE len(reasons) > 0 ORDER BY row_no").fetchall()]
+    result.rows_rejected = len(result.rejects)
+    if result.rows_accepted + result.rows_rejected != result.rows_read:
+        raise RuntimeError(f"{path.name}: {result.rows_accepted} accepted + {result.rows_rejected} rejected "
+                           f"≠ {result.rows_read} read")
+    return result
+
+
+def write_rejects(validation: Validation, path: str | os.PathLike) -> Path:
+    """The rejects file: data row number (1 = first row after the header), incident_id and the
+    reasons. It repeats no personal values: find the row in the extract by its number."""
+    import csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "incident_id", "reasons"])
+        writer.writerows(validation.rejects)
+    return path
+
+
+# Sealing segments ------------------------------------------------------------------------------
+
+def _segment_keys() -> list[bytes]:
+    keys = field_keys()
+    if not keys:
+        raise ImproperlyConfigured("No field encryption keys are configured: the MATAC store cannot be sealed.")
+    derived = []
+    for key in keys:
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"saferhub-matac-store", info=b"incident segment v1")
+        derived.append(hkdf.derive(base64.urlsafe_b64decode(key.encode())))
+    return derived
+
+
+def seal(plaintext: bytes, associated: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return MAGIC + nonce + AESGCM(_segment_keys()[0]).encrypt(nonce, plaintext, associated)
+
+
+def unseal(sealed: bytes, associated: bytes) -> bytes:
+    if not sealed.startswith(MAGIC):
+        raise ImproperlyConfigured("A MATAC store segment is not in the sealed format.")
+    nonce, body = sealed[len(MAGIC):len(MAGIC) + 12], sealed[len(MAGIC) + 12:]
+    for key in _segment_keys():
+        try:
+            return AESGCM(key).decrypt(nonce, body, associated)
+        except InvalidTag:
+            continue
+    raise ImproperlyConfigured("A MATAC store segment cannot be opened with the configured keys (or was altered).")
+
+
+# The store -------------------------------------------------------------------------------------
+
+@dataclass
+class StoreAddition:
+    new_rows: int
+    already_present: int
+    segment: str | None
+
+
+class IncidentStore:
+    """Accepted incident rows, sealed at rest. `register(con)` makes them the relation `incidents`."""
+
+    def __init__(self, directory: str | os.PathLike | None = None):
+        self.directory = Path(directory) if directory else store_directory()
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / "manifest.json"
+
+    def manifest(self) -> dict:
+        if not self.manifest_path.exists():
+            return {"format": 1, "segments": []}
+        return json.loads(self.manifest_path.read_text())
+
+    @contextmanager
+    def locked(self):
+        """One writer at a time (imports from two processes must not both add the same rows)."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.directory / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def row_count(self) -> int:
+        return sum(s["rows"] for s in self.manifest()["segments"])
+
+    def content_hash(self) -> str:
+        """sha256 over the sorted plaintext digests of the segments: changes exactly when rows are added."""
+        digests = sorted(s["sha256"] for s in self.manifest()["segments"])
+        return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+    def table(self) -> pa.Table:
+        """Every row, decrypted in memory only."""
+        tables = []
+        for segment in self.manifest()["segments"]:
+            sealed = (self.directory / segment["name"]).read_bytes()
+            plaintext = unseal(sealed, segment["name"].encode())
+            tables.append(pq.read_table(pa.BufferReader(plaintext)).cast(ARROW_SCHEMA))
+        if not tables:
+            return ARROW_SCHEMA.empty_table()
+        return pa.concat_tables(tables)
+
+    def register(self, con, name: str = "incidents") -> None:
+        con.register(name, self.table())
+
+    def add_accepted(self, con) -> StoreAddition:
+        """Append the rows of temp table `accepted` whose key is not in `incidents` yet. Call
+        inside `locked()` after `register(con)`."""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE new_rows AS SELECT a.* FROM accepted a
+                        ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""")
+        accepted = con.execute("SELECT count(*) FROM accepted").fetchone()[0]
+        new = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
+        if new == 0:
+            return StoreAddition(new_rows=0, already_present=accepted, segment=None)
+        table = con.sql(f"SELECT {NORMALISED_SELECT} FROM new_rows ORDER BY perpetrator_id, incident_date, incident_id, victim_id").to_arrow_table()
+        sink = pa.BufferOutputStream()
+        pq.write_table(table.cast(ARROW_SCHEMA), sink, compression="zstd")
+        plaintext = sink.getvalue().to_pybytes()
+        name = f"segment-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.sealed"
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = self.directory / f".{name}.tmp"
+        temporary.write_bytes(seal(plaintext, name.encode()))
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, self.directory / name)
+        manifest = self.manifest()
+        manifest["segments"].append({"name": name, "rows": new, "sha256": hashlib.sha256(plaintext).hexdigest(),
+                                     "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        written = self.directory / ".manifest.json.tmp"
+        written.write_text(json.dumps(manifest, indent=1))
+        os.replace(written, self.manifest_path)
+        return StoreAddition(new_rows=new, already_present=accepted - new, segment=name)
+
+
+@dataclass
+class ImportResult:
+    validation: Validation
+    addition: StoreAddition
+    store_hash: str
+
+
+def import_extract(path: str | os.PathLike, *, store: IncidentStore | None = None,
+                   today: dt.date | None = None) -> ImportResult:
+    """Validate an extract and add its new accepted rows to the store (no Django, no audit: the
+    service `extract_import` wraps this)."""
+    store = store or IncidentStore()
+    con = connect()
+    try:
+        with store.locked():
+            store.register(con)
+            validation = validate_extract(con, path, today=today, against_store=True)
+            addition = store.add_accepted(con)
+            return ImportResult(validation=validation, addition=addition, store_hash=store.content_hash())
+    finally:
+        con.close()
+
+
+def register_source(con, source, name: str = "incidents", *, today: dt.date | None = None) -> None:
+    """Make a DuckDB scoring source (store or extract paths) the relation `name` in `con`."""
+    if isinstance(source, IncidentStore):
+        source.register(con, name)
+        return
+    parts = []
+    for index, path in enumerate(source_paths(source)):
+        validate_extract(con, path, today=today)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE accepted_{index} AS SELECT * FROM accepted")
+        parts.append(f"SELECT * FROM accepted_{index}")
+    if not parts:
+        raise ExtractError("No extract files were given.")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {' UNION ALL '.join(parts)}")
+
+
+def source_hash(source) -> str:
+    """The input hash recorded with a run: the store's content hash, or sha256 over the files."""
+    if isinstance(source, IncidentStore):
+        return source.content_hash()
+    digest = hashlib.sha256()
+    for path in source_paths(source):
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def normalised_parquet(source, directory: Path) -> list[str]:
+    """Validated rows of `source` as one Parquet file in `directory` (see engines.to_parquet_files)."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = directory / f"incidents-{uuid.uuid4().hex[:12]}.parquet"
+    con = connect()
+    try:
+        register_source(con, source)
+        table = con.sql(f"SELECT {NORMALISED_SELECT} FROM incidents").to_arrow_table()
+        pq.write_table(table.cast(ARROW_SCHEMA), target)
+    finally:
+        con.close()
+    os.chmod(target, 0o600)
+    return [str(target)]
