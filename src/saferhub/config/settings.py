@@ -206,6 +206,19 @@ CONTENT_SECURITY_POLICY = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The hour of the day (local time) `saferhub scheduler` queues the retention run.
 SAFERHUB_RETENTION_HOUR = int(os.environ.get("SAFERHUB_RETENTION_HOUR", "2"))
+# ...and the hour it queues the reminders of overdue MARAC actions.
+SAFERHUB_MARAC_REMINDER_HOUR = int(os.environ.get("SAFERHUB_MARAC_REMINDER_HOUR", "7"))
+
+# Email (MARAC notices, break-glass alerts) by SMTP. Links in emails start with SAFERHUB_SITE_URL.
+EMAIL_HOST = os.environ.get("SAFERHUB_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SAFERHUB_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SAFERHUB_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SAFERHUB_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("SAFERHUB_EMAIL_USE_TLS")
+EMAIL_USE_SSL = _flag("SAFERHUB_EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("SAFERHUB_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("SAFERHUB_EMAIL_FROM", "saferhub@localhost")
+SAFERHUB_SITE_URL = os.environ.get("SAFERHUB_SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""`saferhub scheduler`: queue the daily retention run for the task worker at a set hour.
+"""`saferhub scheduler`: queue the daily retention run (and the overdue MARAC action reminders) for the task worker at a set hour.
 
 It catches up: started after the hour with no run queued since, it queues one at once, so a
 server that was down overnight still applies the schedules that day. What was queued is read
@@ -33,16 +33,17 @@ def next_run_time(now: dt.datetime, hour: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(hour)))
 
 
-def queued_since(moment: dt.datetime) -> bool:
-    """Whether a retention run was queued at or after `moment` (known only for the database queue)."""
+def queued_since(moment: dt.datetime, task=None) -> bool:
+    """Whether a retention run (or `task`) was queued at or after `moment` (known only for the database queue)."""
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
     from saferhub.people.tasks import retention_run_task
 
-    if not isinstance(retention_run_task.get_backend(), DatabaseBackend):
+    task = task or retention_run_task
+    if not isinstance(task.get_backend(), DatabaseBackend):
         return False
-    return DBTaskResult.objects.filter(task_path=retention_run_task.module_path, enqueued_at__gte=moment).exists()
+    return DBTaskResult.objects.filter(task_path=task.module_path, enqueued_at__gte=moment).exists()
 
 
 def scheduler_step(now: dt.datetime, hour: int, last_queued: dt.datetime | None = None):
@@ -56,6 +57,20 @@ def scheduler_step(now: dt.datetime, hour: int, last_queued: dt.datetime | None 
     return retention_run_task.enqueue()
 
 
+def marac_reminder_step(now: dt.datetime, hour: int, last_queued: dt.datetime | None = None):
+    """Queue the day's reminders of overdue MARAC actions once `hour` has passed, if any action is
+    overdue and none was queued since. Returns the task result when one was queued, else None."""
+    from saferhub.marac.models import ActionStatus, MaracAction
+    from saferhub.marac.tasks import actions_overdue_remind_task
+
+    due = run_time(now, hour)
+    if now < due or (last_queued is not None and last_queued >= due) or queued_since(due, actions_overdue_remind_task):
+        return None
+    if not MaracAction.objects.filter(status=ActionStatus.OPEN, deadline__lt=timezone.localtime(now).date()).exists():
+        return None
+    return actions_overdue_remind_task.enqueue()
+
+
 class Command(BaseCommand):
     help = "Queue the retention run every day at SAFERHUB_RETENTION_HOUR (local time) for the task worker (`saferhub db_worker`)."
 
@@ -67,9 +82,11 @@ class Command(BaseCommand):
         hour = settings.SAFERHUB_RETENTION_HOUR if hour is None else hour
         if not 0 <= hour <= 23:
             raise CommandError("The hour must be between 0 and 23")
-        last_queued = None
+        last_queued = last_reminded = None
+        reminder_hour = settings.SAFERHUB_MARAC_REMINDER_HOUR
         if not once:
-            self.stdout.write(f"Scheduler: the retention run is queued daily at {hour:02d}:00")
+            self.stdout.write(f"Scheduler: the retention run is queued daily at {hour:02d}:00, "
+                              f"overdue MARAC action reminders at {reminder_hour:02d}:00")
         try:
             while True:
                 close_old_connections()
@@ -80,9 +97,14 @@ class Command(BaseCommand):
                     self.stdout.write(f"{datetime_uk(now)}: retention run queued (task {result.id})")
                 elif once:
                     self.stdout.write("Nothing to queue: the retention run is not due, or was already queued today")
+                reminders = marac_reminder_step(now, reminder_hour, last_reminded)
+                if reminders is not None:
+                    last_reminded = now
+                    self.stdout.write(f"{datetime_uk(now)}: overdue MARAC action reminders queued (task {reminders.id})")
                 if once:
                     return
-                wait = (next_run_time(timezone.now(), hour) - timezone.now()).total_seconds()
+                wait = (min(next_run_time(timezone.now(), hour), next_run_time(timezone.now(), reminder_hour))
+                        - timezone.now()).total_seconds()
                 time.sleep(max(1.0, min(NAP_SECONDS, wait)))
         except KeyboardInterrupt:
             return
