@@ -34,6 +34,12 @@ class MaracArea(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(high_risk_threshold__gte=1), name="marac_area_threshold_positive"),
+            models.CheckConstraint(condition=models.Q(escalation_incidents__gte=1), name="marac_area_incidents_positive"),
+            models.CheckConstraint(condition=models.Q(escalation_window_days__gte=1), name="marac_area_window_positive"),
+            models.CheckConstraint(condition=models.Q(meeting_interval_days__gte=1), name="marac_area_interval_positive"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -16,7 +16,11 @@ class RiskChecklist(models.Model):
 
     class Meta:
         ordering = ["name", "-version"]
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="one_checklist_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="one_checklist_version"),
+            # Referrals are written against the one current version; earlier ones stay for old referrals.
+            models.UniqueConstraint(fields=["is_current"], condition=models.Q(is_current=True), name="one_current_checklist"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
@@ -38,7 +42,10 @@ class ChecklistQuestion(models.Model):
 
     class Meta:
         ordering = ["checklist", "section", "number"]
-        constraints = [models.UniqueConstraint(fields=["checklist", "section", "number"], name="one_question_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["checklist", "section", "number"], name="one_question_number"),
+            models.UniqueConstraint(fields=["checklist", "key"], name="one_question_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}. {self.topic}"

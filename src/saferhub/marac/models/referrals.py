@@ -48,6 +48,8 @@ class MaracReferral(models.Model):
     score = models.PositiveSmallIntegerField(default=0, help_text="'Yes' answers on the main checklist")
     criteria_met = models.JSONField(default=list, help_text="Criterion values, with the explanation in criteria_explained")
     criteria_explained = models.JSONField(default=list, help_text="[{criterion, met, reason}] — never personal values")
+    assessed_on = models.DateField(null=True, blank=True, help_text="When the referrer completed the risk checklist")
+    professional_judgement = models.BooleanField(default=False, help_text="The referrer refers on professional judgement")
     professional_judgement_reasons = EncryptedTextField(blank=True)
     incidents_in_window = models.PositiveSmallIntegerField(default=0, help_text="DA incidents known to the referrer in the escalation window")
     # Safe contact.
@@ -65,7 +67,10 @@ class MaracReferral(models.Model):
 
     class Meta:
         ordering = ["-referred_at"]
-        indexes = [models.Index(fields=["area", "status", "referred_at"])]
+        indexes = [models.Index(fields=["area", "status", "referred_at"]),
+                   # Agenda building reads only the referrals awaiting a meeting (marac/agenda.py).
+                   models.Index(fields=["area", "referred_at"], name="marac_referral_awaiting_idx",
+                                condition=models.Q(status="accepted", meeting__isnull=True))]
 
     def __str__(self) -> str:
         return f"MARAC referral {self.case.reference}" if self.case_id else "MARAC referral"
