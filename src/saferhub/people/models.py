@@ -71,6 +71,10 @@ class IndexKind(models.TextChoices):
     POLICE_NOMINAL = "police_nominal", "Police nominal id"
     NHS_NUMBER = "nhs_number", "NHS number"
     PUPIL_NUMBER = "pupil_number", "School unique pupil number"
+    # Blocking keys for near-match search (people/blocking.py): coarse, never searched alone.
+    DOB = "dob", "Date of birth (block)"
+    SURNAME_SOUND_YEAR = "surname_sound_year", "Surname sound and birth year (block)"
+    NAME_SOUND = "name_sound", "First and last name sounds (block)"
 
 
 IDENTIFIER_KINDS = [IndexKind.POLICE_NOMINAL, IndexKind.NHS_NUMBER, IndexKind.PUPIL_NUMBER]

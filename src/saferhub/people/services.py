@@ -18,6 +18,7 @@ from saferhub.audit.models import AuditAction
 from saferhub.audit.trail import audit_event
 from saferhub.core.encryption import identifier_index, name_dob_index, normalise_identifier, normalise_name
 from saferhub.people import access
+from saferhub.people.blocking import blocking_keys
 from saferhub.people.models import (
     IDENTIFIER_KINDS, BreakGlassAccess, Case, CaseParticipant, CaseParty, CaseStatus, Disclosure, IndexKind,
     InformationSharingAgreement, LawfulBasis, Person, PersonIdentifier, PersonIndex,
@@ -55,6 +56,10 @@ def _indexes_rebuild(person: Person, identifiers: dict[str, str]) -> None:
             alias.get("first_name", ""), alias.get("last_name", ""), person.date_of_birth)))
     for kind, value in identifiers.items():
         rows.append(PersonIndex(person=person, kind=kind, digest=identifier_index(kind, value)))
+    blocks = set(blocking_keys(person.first_name, person.last_name, person.date_of_birth))
+    for alias in person.aliases or []:
+        blocks |= set(blocking_keys(alias.get("first_name", ""), alias.get("last_name", ""), person.date_of_birth))
+    rows += [PersonIndex(person=person, kind=kind, digest=digest) for kind, digest in sorted(blocks)]
     PersonIndex.objects.bulk_create(rows)
 
 
