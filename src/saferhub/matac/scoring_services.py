@@ -143,7 +143,7 @@ def extract_import(*, user, path, file_name: str | None = None, rejects_path=Non
 
 # Runs -------------------------------------------------------------------------------------------
 
-def _score(*, scheme: Scheme, reference_date: dt.date, source, engine: str, perpetrator_ids=None, top=None) -> list[ScoreRow]:
+def score_source(*, scheme: Scheme, reference_date: dt.date, source, engine: str, perpetrator_ids=None, top=None) -> list[ScoreRow]:
     if engine == "spark" and not isinstance(source, list):
         # Spark reads Parquet in the normalised schema; the decrypted copy lives only as long as the run.
         directory = Path(tempfile.mkdtemp(prefix="matac-spark-"))
@@ -171,7 +171,7 @@ def scoring_run_create(*, user, reference_date: dt.date, scheme=None, engine: st
     source = Path(input_path) if input_path else (store or IncidentStore())
     started = time.perf_counter()
     try:
-        rows = _score(scheme=record.scheme, reference_date=reference_date, source=source, engine=engine)
+        rows = score_source(scheme=record.scheme, reference_date=reference_date, source=source, engine=engine)
     except ExtractError as exc:
         raise ValidationError(str(exc)) from exc
     duration = int((time.perf_counter() - started) * 1000)
@@ -188,6 +188,26 @@ def scoring_run_create(*, user, reference_date: dt.date, scheme=None, engine: st
                 record_label=run.reference_label, fields=SCORE_FIELDS, purpose="MATAC scoring run",
                 detail={"listed": len(listed), "eligible": len(rows)})
     return run
+
+
+@transaction.atomic
+def ranked_list_compute(*, user, reference_date: dt.date, scheme=None, engine: str = "duckdb", top: int | None = None,
+                        input_path=None, store: IncidentStore | None = None) -> tuple[list[ScoreRow], str]:
+    """A ranked list and its input hash without keeping a run (the command line's --no-record):
+    audited as an export, since the caller writes it somewhere."""
+    access.require_score(user)
+    if engine not in ENGINES:
+        raise ValidationError(f"Unknown engine {engine!r}: choose {' or '.join(ENGINES)}.")
+    record = _scheme_record(scheme)
+    source = Path(input_path) if input_path else (store or IncidentStore())
+    try:
+        rows = score_source(scheme=record.scheme, reference_date=reference_date, source=source, engine=engine, top=top)
+    except ExtractError as exc:
+        raise ValidationError(str(exc)) from exc
+    audit_event(user=user, action=AuditAction.EXPORT, record_type="matac_list", record_label="MATAC ranked list",
+                fields=SCORE_FIELDS, purpose="MATAC ranked list computed without a stored run",
+                detail={"rows": len(rows), "scheme": record.label})
+    return rows, source_hash(source)
 
 
 def run_rows(*, user, run: ScoringRun, limit: int | None = None) -> list[ScoredPerpetrator]:
@@ -309,7 +329,7 @@ def perpetrator_score(*, user, perpetrator_id: str, reference_date: dt.date, sch
     if not perpetrator_id:
         raise ValidationError("Enter the police nominal id of the person.")
     record = _scheme_record(scheme)
-    rows = _score(scheme=record.scheme, reference_date=reference_date, source=store or IncidentStore(),
+    rows = score_source(scheme=record.scheme, reference_date=reference_date, source=store or IncidentStore(),
                   engine=engine, perpetrator_ids=[perpetrator_id])
     _person_event(user, perpetrator_id, "MATAC score of one person")
     return rows[0] if rows else None
