@@ -51,19 +51,21 @@ class Figures:
 
     @classmethod
     def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False,
-             totals_only: bool = False, period_types=None) -> "Figures":
+             totals_only: bool = False, period_types=None, options_of=()) -> "Figures":
         """The figures of `elements` (data elements or their slugs; None: every element) over
         `services` (None: every service) for the periods starting on `starts`; summed over the
-        services unless `by_service`. `totals_only` leaves out breakdown options; `period_types`
-        (None: every type) lets the database read through the index on (element, period type,
-        period start) instead of every year of the element."""
+        services unless `by_service`. `totals_only` leaves out breakdown options, except those of
+        the elements (or slugs) in `options_of`; `period_types` (None: every type) lets the
+        database read through the index on (element, period type, period start) instead of every
+        year of the element."""
         query = (approved_values() if approved_only else DataValue.objects.all()).filter(period_start__in=set(starts))
         if elements is not None:
             query = query.filter(data_element__slug__in={getattr(e, "slug", e) for e in elements})
         if period_types is not None:
             query = query.filter(period_type__in=sorted(set(period_types)))
         if totals_only:
-            query = query.filter(option__isnull=True)
+            kept = {getattr(e, "slug", e) for e in options_of}
+            query = query.filter(Q(option__isnull=True) | Q(data_element__slug__in=kept) if kept else Q(option__isnull=True))
         if services is not None:
             query = query.filter(service__in=list(services))
         keys = ["service_id"] if by_service else []

@@ -5,6 +5,7 @@ internal: they show exact figures, from approved returns only, as the published 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import Max, OuterRef, Q, Subquery
@@ -14,6 +15,7 @@ from saferhub.commissioning.models import Service
 from saferhub.performance import analysis
 from saferhub.performance.analysis import Figures, TargetStatus, quarter_starts
 from saferhub.performance.charts import Chart, breakdown_chart, targets_chart, trend_chart, year_on_year_chart
+from saferhub.performance.expressions import Expression
 from saferhub.performance.models import (
     ComputedIndicator, DataElement, DataReturn, Frequency, PeriodType, ReturnStatus, Target, Unit,
 )
@@ -239,16 +241,6 @@ def element_panel(element: DataElement, quarter: FinancialQuarter, figures: Figu
     return panel
 
 
-def _summary_table(key: str, caption: str, panels: list[ElementPanel], quarter: FinancialQuarter) -> Table:
-    year_ago = quarter.same_quarter_years_ago(1)
-    # Figures of different units share a column, so each is written out with its own unit.
-    rows = [[p.element.name, None if p.current is None else _text(p.current, p.element),
-             None if p.last_year is None else _text(p.last_year, p.element), p.change]
-            for p in panels if p.current is not None or p.last_year is not None]
-    return Table(key, caption, [Column("Figure"), Column(quarter.label, "number"), Column(year_ago.label, "number"),
-                                Column("Change", "change")], rows)
-
-
 def _indicator_text(value: float | None, unit: str) -> str | None:
     """A ratio to two decimal places (1.53 enquiries per individual), a percentage to one."""
     if value is None:
@@ -343,22 +335,59 @@ def overview() -> Overview:
 # --- One service ---------------------------------------------------------------------------------
 
 @dataclass
+class ElementRow:
+    """One data element on a service's summary: the quarter's total, a year before, the change."""
+
+    element: DataElement
+    current: float | None
+    last_year: float | None
+    change: Change
+    key: bool = False  # a headline figure: it has a target or serves a strategy item
+    targets: list[TargetStatus] = field(default_factory=list)
+
+    def _figure(self, value) -> str:
+        if value is None and self.element.breakdown_id:
+            return "No total reported"
+        return _text(value, self.element)
+
+    @property
+    def current_text(self) -> str:
+        return self._figure(self.current)
+
+    @property
+    def last_year_text(self) -> str:
+        return self._figure(self.last_year)
+
+
+@dataclass
 class ServiceDashboard(Page):
+    """A service's summary for a quarter: headline figures with their targets, then every data
+    element in one table linking to its own page (ServiceElementPage) with its charts and tables.
+    The summary reads the totals of two quarters only, so it stays quick with hundreds of elements
+    and however many years are held."""
+
     service: Service
     quarter: FinancialQuarter
     quarters: list[tuple[FinancialQuarter, str]]  # every quarter with a return, and its status
     data_return: DataReturn | None
     summary: Table
-    panels: list[ElementPanel]
+    rows: list[ElementRow]
     indicators: Table | None
     targets: Block | None
     target_statuses: list[TargetStatus]
     funding: Table | None
     strategy_items: list[StrategyItem]
 
+    @property
+    def headline(self) -> list[ElementRow]:
+        return [row for row in self.rows if row.key]
+
+    @property
+    def reported(self) -> int:
+        return sum(1 for row in self.rows if row.current is not None)
+
     def all_blocks(self) -> list[Block]:
-        blocks = [Block(self.summary)] + [b for p in self.panels for b in p.blocks]
-        blocks += [Block(t) for t in (self.indicators, self.funding) if t is not None]
+        blocks = [Block(self.summary)] + [Block(t) for t in (self.indicators, self.funding) if t is not None]
         return blocks + ([self.targets] if self.targets else [])
 
 
@@ -370,32 +399,135 @@ def _default_quarter(returns: list[DataReturn]) -> FinancialQuarter:
     return FinancialQuarter.from_date(dt.date.today()).previous()
 
 
-def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> ServiceDashboard:
+def _service(slug: str) -> Service:
     service = Service.objects.select_related("provider").filter(slug=slug).first()
     if service is None:
         raise Http404("No such service")
+    return service
+
+
+def _return_choices(returns: list[DataReturn]) -> list[tuple[FinancialQuarter, str]]:
+    return [(FinancialQuarter.from_date(r.quarter_start), r.get_status_display()) for r in returns]
+
+
+def _summary_table(key: str, caption: str, rows: list[ElementRow], quarter: FinancialQuarter) -> Table:
+    year_ago = quarter.same_quarter_years_ago(1)
+    # Figures of different units share a column, so each is written out with its own unit.
+    return Table(key, caption, [Column("Figure"), Column(quarter.label, "number"), Column(year_ago.label, "number"),
+                                Column("Change", "change")],
+                 [[r.element.name, r.current_text, r.last_year_text, r.change] for r in rows])
+
+
+def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> ServiceDashboard:
+    """The service's summary for `quarter` (default: its latest approved return)."""
+    service = _service(slug)
     returns = list(DataReturn.objects.filter(service=service).order_by("-quarter_start"))
     quarter = quarter or _default_quarter(returns)
-    elements = list(service.data_elements.select_related("breakdown").prefetch_related("breakdown__options")
-                    .order_by("order", "name"))
+    year_ago = quarter.same_quarter_years_ago(1)
+    elements = list(service.data_elements.select_related("breakdown").order_by("order", "name"))
     indicators = list(service.computed_indicators.order_by("name"))
-    slugs = {e.slug for e in elements} | {s for i in indicators for s in analysis.indicator_elements(i)}
-    figures = Figures.load(elements=slugs, services=[service], starts=_load_starts(quarter))
-    panels = [element_panel(e, quarter, figures) for e in elements]
+    # Totals only, for the two quarters compared, plus the options an indicator refers to.
+    references = [ref for i in indicators for expression in (i.numerator, i.denominator)
+                  for ref in Expression.parse(expression).references]
+    slugs = {e.slug for e in elements} | {ref.element for ref in references}
+    figures = Figures.load(elements=slugs, services=[service], starts=quarter_starts([quarter, year_ago]),
+                           totals_only=True, period_types=PeriodType.values,
+                           options_of={ref.element for ref in references if ref.option is not None})
     statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__in=elements)))
+    serving = set(DataElement.strategy_items.through.objects.filter(dataelement__in=elements)
+                  .values_list("dataelement_id", flat=True))
+    rows = []
+    for element in elements:
+        current = figures.quarter_value(element.slug, quarter)
+        last_year = figures.quarter_value(element.slug, year_ago)
+        own = [s for s in statuses if s.target.data_element_id == element.pk]
+        rows.append(ElementRow(element, current, last_year, Change(last_year, current, unit_of(element), element.polarity),
+                               key=bool(own) or element.pk in serving, targets=own))
     allocations = list(service.allocations.select_related("stream").order_by("-financial_year", "stream__name"))
     funding = Table("funding", f"Funding for {service.name}",
                     [Column("Funding stream"), Column("Financial year"), Column("Amount", Unit.POUNDS), Column("Note")],
                     [[a.stream.name, a.financial_year, float(a.amount) if a.amount else None, a.period_note] for a in allocations]
                     ) if allocations else None
     return ServiceDashboard(
-        service=service, quarter=quarter,
-        quarters=[(FinancialQuarter.from_date(r.quarter_start), r.get_status_display()) for r in returns],
+        service=service, quarter=quarter, quarters=_return_choices(returns),
         data_return=next((r for r in returns if r.quarter_start == quarter.start), None),
-        summary=_summary_table("summary", f"{service.name}: figures for {quarter.label}", panels, quarter),
-        panels=panels, indicators=_indicator_table("indicators", indicators, quarter, figures),
+        summary=_summary_table("summary", f"{service.name}: every figure, {quarter.label} and {year_ago.label}", rows, quarter),
+        rows=rows, indicators=_indicator_table("indicators", indicators, quarter, figures),
         targets=_targets_block("targets", statuses), target_statuses=statuses, funding=funding,
         strategy_items=list(service.strategy_items.select_related("strategy").order_by("strategy__order", "path")),
+    )
+
+
+@dataclass
+class ServiceElementPage(Page):
+    """One data element of a service: its figures with their charts and tables, its targets, and
+    links to the service's elements before and after it."""
+
+    service: Service
+    element: DataElement
+    quarter: FinancialQuarter
+    quarters: list[tuple[FinancialQuarter, str]]
+    data_return: DataReturn | None
+    panel: ElementPanel
+    targets: Block | None
+    target_statuses: list[TargetStatus]
+    previous: tuple[str, str] | None  # (slug, name) of the element before it on the service
+    next: tuple[str, str] | None
+    position: int  # 1-based, among `count` elements the service reports
+    count: int
+
+    def all_blocks(self) -> list[Block]:
+        return self.panel.blocks + ([self.targets] if self.targets else [])
+
+
+def _service_element(service: Service, element_slug: str) -> DataElement:
+    element = (service.data_elements.select_related("breakdown").prefetch_related("breakdown__options")
+               .filter(slug=element_slug).first())
+    if element is None:
+        raise Http404("No such figure for this service")
+    return element
+
+
+@dataclass
+class _Blocks(Page):
+    blocks: list[Block]
+
+    def all_blocks(self) -> list[Block]:
+        return self.blocks
+
+
+def service_element_blocks(*, slug: str, element_slug: str, quarter: FinancialQuarter | None = None) -> Page:
+    """Only the element's charts and tables for `quarter`, for its chart images: one element's
+    figures are read, not the whole service's."""
+    service = _service(slug)
+    element = _service_element(service, element_slug)
+    if quarter is None:
+        quarter = _default_quarter(list(DataReturn.objects.filter(service=service)))
+    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter))
+    return _Blocks(element_panel(element, quarter, figures).blocks)
+
+
+def service_element_page(*, slug: str, element_slug: str, quarter: FinancialQuarter | None = None) -> ServiceElementPage:
+    """One data element of a service for `quarter` (default: the service's latest approved
+    return): the quarter against a year before, year on year by month, by breakdown, the trend
+    over eight quarters and rolling twelve months, each chart with its table."""
+    service = _service(slug)
+    element = _service_element(service, element_slug)
+    returns = list(DataReturn.objects.filter(service=service).order_by("-quarter_start"))
+    quarter = quarter or _default_quarter(returns)
+    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter))
+    panel = element_panel(element, quarter, figures)
+    statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True), data_element=element))
+    order = list(service.data_elements.order_by("order", "name").values_list("slug", "name"))
+    at = next(n for n, (s, _) in enumerate(order) if s == element.slug)
+    return ServiceElementPage(
+        service=service, element=element, quarter=quarter, quarters=_return_choices(returns),
+        data_return=next((r for r in returns if r.quarter_start == quarter.start), None),
+        # No chart: one or two bars add nothing to the table; the service's page charts every target.
+        panel=panel, targets=Block(_targets_block(f"{element.slug}-targets", statuses).table) if statuses else None,
+        target_statuses=statuses,
+        previous=order[at - 1] if at > 0 else None, next=order[at + 1] if at + 1 < len(order) else None,
+        position=at + 1, count=len(order),
     )
 
 
@@ -468,6 +600,30 @@ def strategy_dashboard(*, slug: str, item_pk: int | None = None, quarter: Financ
                                       _indicator_table(f"item-{item_id}-indicators", linked, quarter, figures)))
     statuses = _targets(Target.objects.filter(data_element__in=elements)) if elements else []
     return StrategyDashboard(strategy, chosen, quarter, groups, _targets_block("targets", statuses), statuses)
+
+
+def strategy_chart_blocks(*, slug: str, item_pk: int | None, quarter: FinancialQuarter | None, key: str) -> Page:
+    """What a chart image of a strategy's figures needs: for an element's chart (key
+    item-<item id>-<element slug>-…) with the page's quarter, only that element's figures are read;
+    any other chart is found on the whole page."""
+    match = re.fullmatch(r"item-(\d+)-(.+)", key)
+    if quarter is None or match is None:
+        return strategy_dashboard(slug=slug, item_pk=item_pk, quarter=quarter)
+    item = StrategyItem.objects.filter(strategy__slug=slug, pk=int(match[1])).first()
+    if item is None:
+        raise Http404("No such item")
+    if item_pk is not None:
+        chosen = StrategyItem.objects.filter(strategy__slug=slug, pk=item_pk).first()
+        if chosen is None or not item.path.startswith(chosen.path):
+            raise Http404("No such chart")
+    # One element's slug may begin another's (hub, hub-enquiries): every candidate is drawn.
+    candidates = [e for e in DataElement.objects.filter(strategy_items=item).select_related("breakdown")
+                  .prefetch_related("breakdown__options") if match[2].startswith(f"{e.slug}-")]
+    if not candidates:
+        raise Http404("No such chart")
+    figures = Figures.load(elements=[e.slug for e in candidates], starts=_load_starts(quarter))
+    return _Blocks([block for e in candidates
+                    for block in element_panel(e, quarter, figures, key_prefix=f"item-{item.pk}-").blocks])
 
 
 def _service_rows(services) -> dict[int, ServiceRow]:

@@ -31,9 +31,13 @@ def _query(request, *names) -> str:
     return "?" + urlencode(kept) if kept else ""
 
 
-def _links(request, name: str, args: list, *query_names) -> dict:
-    """Link makers for a page's chart images and table downloads, keeping its query (quarter, …)."""
+def _links(request, name: str, args: list, *query_names, quarter=None) -> dict:
+    """Link makers for a page's chart images and table downloads, keeping its query (quarter, …).
+    With `quarter`, the page's quarter is always named, so an image need not work it out again."""
     query = _query(request, *query_names)
+    if quarter is not None:
+        kept = [(n, request.GET[n]) for n in query_names if n != "quarter" and request.GET.get(n)]
+        query = "?" + urlencode([("quarter", quarter.slug), *kept])
 
     def chart_url(key: str) -> str:
         return reverse(f"performance:{name}_chart", args=[*args, key]) + query
@@ -61,10 +65,29 @@ def _service_page(request, slug):
     return dashboards.service_dashboard(slug=slug, quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
 
 
-def _strategy_page(request, slug):
+def _service_element_page(request, slug, element):
+    return dashboards.service_element_page(slug=slug, element_slug=element,
+                                           quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
+
+
+def _service_element_charts(request, slug, element):
+    return dashboards.service_element_blocks(slug=slug, element_slug=element,
+                                             quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
+
+
+def _item(request) -> int | None:
     item = request.GET.get("item")
-    return dashboards.strategy_dashboard(slug=slug, item_pk=int(item) if item and item.isdigit() else None,
+    return int(item) if item and item.isdigit() else None
+
+
+def _strategy_page(request, slug):
+    return dashboards.strategy_dashboard(slug=slug, item_pk=_item(request),
                                          quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
+
+
+def _strategy_charts(request, slug, chart):
+    return dashboards.strategy_chart_blocks(slug=slug, item_pk=_item(request), key=chart,
+                                            quarter=dashboards.quarter_from_param(request.GET.get("quarter")))
 
 
 def _year_on_year_page(request):
@@ -92,13 +115,25 @@ def service_dashboard(request, slug):
 
 
 @_viewer
+def service_element(request, slug, element):
+    page = _service_element_page(request, slug, element)
+    return render(request, "performance/dashboard_service_element.html", {
+        "page": page, "page_title": f"{page.element.name} – {page.service.name}",
+        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")},
+                        {"text": page.service.name, "href": reverse("performance:service_dashboard", args=[slug])
+                         + _query(request, "quarter")}],
+        **_links(request, "service_element", [slug, element], "quarter", quarter=page.quarter),
+    })
+
+
+@_viewer
 def strategy_dashboard(request, slug):
     page = _strategy_page(request, slug)
     return render(request, "performance/dashboard_strategy.html", {
         "page": page, "page_title": f"Figures – {page.strategy.title}",
         "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")},
                         {"text": page.strategy.short_title or page.strategy.title, "href": page.strategy.get_absolute_url()}],
-        **_links(request, "strategy", [slug], "quarter", "item"),
+        **_links(request, "strategy", [slug], "quarter", "item", quarter=page.quarter),
     })
 
 
@@ -126,10 +161,12 @@ def _table_view(builder):
     return view
 
 
-def _chart_view(builder):
+def _chart_view(builder, *, with_key: bool = False):
+    """An SVG chart image; `with_key` passes the chart's key to the builder, which may then read
+    only what that chart needs."""
     @_viewer
     def view(request, chart, **kwargs):
-        found = builder(request, **kwargs).chart(chart)
+        found = builder(request, **kwargs, **({"chart": chart} if with_key else {})).chart(chart)
         etag = f'"{found.digest}"'
         if request.headers.get("If-None-Match") == etag:
             response = HttpResponse(status=304)
@@ -145,7 +182,9 @@ def _chart_view(builder):
 
 home_table, home_chart = _table_view(_overview_page), _chart_view(_overview_page)
 service_table, service_chart = _table_view(_service_page), _chart_view(_service_page)
-strategy_table, strategy_chart = _table_view(_strategy_page), _chart_view(_strategy_page)
+service_element_table = _table_view(_service_element_page)
+service_element_chart = _chart_view(_service_element_charts)
+strategy_table, strategy_chart = _table_view(_strategy_page), _chart_view(_strategy_charts, with_key=True)
 year_on_year_table, year_on_year_chart = _table_view(_year_on_year_page), _chart_view(_year_on_year_page)
 
 
