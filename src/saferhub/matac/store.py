@@ -113,8 +113,8 @@ def _load_raw(con, path: Path, fmt: str) -> list[str]:
             row_no = "rowid + 1"
             source = "raw_in"
         else:
-            con.execute("CREATE OR REPLACE TEMP VIEW raw_in AS SELECT * FROM read_parquet(?, file_row_number = true)",
-                        [str(path)])
+            literal = "'" + str(path).replace("'", "''") + "'"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW raw_in AS SELECT * FROM read_parquet({literal}, file_row_number = true)")
             described = con.execute("DESCRIBE raw_in").fetchall()
             types = {row[0]: row[1] for row in described if row[0] != "file_row_number"}
             columns = list(types)
@@ -225,8 +225,8 @@ def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = No
         con.execute(f"""UPDATE parsed SET reasons = list_append(reasons, '{CONFLICT_REASON}')
                         WHERE row_no IN (SELECT row_no FROM conflicts)""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0 ORDER BY row_no")
-    result.rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0]
-    result.rows_accepted = con.execute("SELECT count(*) FROM accepted").fetchone()[0]
+    result.rows_read = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    result.rows_accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
     result.rejects = [(row, incident or "", "; ".join(reasons)) for row, incident, reasons in con.execute(
         "SELECT row_no, incident_id, reasons FROM parsed WHERE len(reasons) > 0 ORDER BY row_no").fetchall()]
     result.rows_rejected = len(result.rejects)
@@ -342,8 +342,8 @@ class IncidentStore:
         inside `locked()` after `register(con)`."""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE new_rows AS SELECT a.* FROM accepted a
                         ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""")
-        accepted = con.execute("SELECT count(*) FROM accepted").fetchone()[0]
-        new = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
+        accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
+        new = con.execute("SELECT count(*) FROM new_rows").fetchall()[0][0]
         if new == 0:
             return StoreAddition(new_rows=0, already_present=accepted, segment=None)
         table = con.sql(f"SELECT {NORMALISED_SELECT} FROM new_rows ORDER BY perpetrator_id, incident_date, incident_id, victim_id").to_arrow_table()

@@ -147,7 +147,7 @@ def perpetrator_facts(*, scheme: Scheme, reference_date: dt.date, source, perpet
             GROUP BY incident_id ORDER BY max(incident_date) DESC, incident_id""", params).fetchall()
         victims, last, dob = con.execute("""
             SELECT count(DISTINCT victim_id), max(incident_date), max(perpetrator_dob) FROM incidents
-            WHERE perpetrator_id = $id AND incident_date BETWEEN $start AND $reference""", params).fetchone()
+            WHERE perpetrator_id = $id AND incident_date BETWEEN $start AND $reference""", params).fetchall()[0]
     finally:
         con.close()
     return Facts(incidents=tuple(IncidentLine(i, d, tuple(c), int(wt), int(v)) for i, d, c, wt, v in lines),
