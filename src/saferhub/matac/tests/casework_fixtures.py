@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from saferhub.core.factories import GovernanceBodyFactory, OrganisationFactory
 from saferhub.matac.models import MatacPanel
-from saferhub.matac.store import IncidentStore, import_extract
+from saferhub.matac.store import ARROW_SCHEMA, IncidentStore, seal
 from saferhub.partners.models import PersonalDataScope, Role
 
 TODAY = timezone.localdate()
@@ -50,13 +50,38 @@ def write_extract(path, rows=INCIDENTS) -> None:
                              victim, category])
 
 
+def store_fill(store: IncidentStore, rows=INCIDENTS) -> None:
+    """Seal the rows into the store as one segment, as an import would (the import itself is the
+    scoring tests' subject; these tests need only a store holding known rows)."""
+    import hashlib
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {name: [] for name in ARROW_SCHEMA.names}
+    for n, (pid, ago, victim, category) in enumerate(rows, start=1):
+        values = {"incident_id": f"SYN-{n:05d}", "incident_date": days_ago(ago), "perpetrator_id": pid,
+                  "perpetrator_dob": DOBS.get(pid, dt.date(1985, 6, 1)), "victim_id": victim,
+                  "offence_category": category, "crime_flag": category != "non_crime", "location": "York"}
+        for name in columns:
+            columns[name].append(values[name])
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns, schema=ARROW_SCHEMA), sink)
+    plaintext = sink.getvalue().to_pybytes()
+    store.directory.mkdir(parents=True, exist_ok=True)
+    name = f"segment-test-{len(store.manifest()['segments'])}.sealed"
+    (store.directory / name).write_bytes(seal(plaintext, name.encode()))
+    manifest = store.manifest()
+    manifest["segments"].append({"name": name, "rows": len(rows), "sha256": hashlib.sha256(plaintext).hexdigest()})
+    store.manifest_path.write_text(json.dumps(manifest))
+
+
 @pytest.fixture
 def store(tmp_path, settings):
     settings.MATAC_STORE_DIR = str(tmp_path / "store")
-    extract = tmp_path / "extract.csv"
-    write_extract(extract)
     store = IncidentStore(settings.MATAC_STORE_DIR)
-    import_extract(extract, store=store)
+    store_fill(store)
     return store
 
 
