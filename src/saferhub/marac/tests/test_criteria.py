@@ -157,3 +157,10 @@ def test_explanations_stored_on_a_referral_name_nobody(area, referrer):
         yes=14, judgement=True, reasons="Concern raised by her sister"))
     text = str(referral.criteria_explained)
     assert VICTIM_NAME[0] not in text and "sister" not in text
+
+
+def test_a_second_referral_of_the_same_victim_and_perpetrator_is_a_repeat_through_repeat_detection(area, referrer):
+    first = referral_submit(user=referrer, area=area, referral=referral_input(yes=14))
+    second = referral_submit(user=referrer, area=area, referral=referral_input(yes=3))
+    assert not first.is_repeat
+    assert second.is_repeat and second.repeat_of == first and second.criteria_met == [Criterion.REPEAT]
