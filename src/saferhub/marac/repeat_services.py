@@ -12,26 +12,34 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
 from saferhub.audit.models import AuditAction
 from saferhub.audit.trail import audit_event
-from saferhub.marac.models import MatchDecision, MaracReferral, ReferralTransfer, RepeatMatch
+from saferhub.marac.models import MaracArea, MatchDecision, MaracReferral, ReferralTransfer, RepeatMatch
 from saferhub.marac.repeats import ROLES, repeat_criterion_apply
+from saferhub.partners.models import PersonalDataScope, Role
 from saferhub.people import access
 from saferhub.people.models import CaseParticipant, ParticipantRole
 
 REASON_MAX = 1000
 
 
+def areas_coordinated_by(user):
+    """The areas whose matches and transfers the user handles, as referral_services.coordinates
+    says: named coordinators, and contributors of the coordinating organisation."""
+    if not (user.is_authenticated and user.is_active) or user.personal_data_scope == PersonalDataScope.NONE:
+        return MaracArea.objects.none()
+    condition = Q(coordinators=user)
+    if user.organisation_id and user.has_role(Role.CONTRIBUTOR):
+        condition |= Q(coordinating_organisation_id=user.organisation_id)
+    return MaracArea.objects.filter(condition).values("pk")
+
+
 def _coordinated(user, action: str):
-    return RepeatMatch.objects.restrict(user, action).filter(referral__area__coordinators=user) \
-        if user.is_authenticated else RepeatMatch.objects.none()
-
-
-def may_decide(user) -> bool:
-    return access._may_act(user, access.CHANGE) and user.marac_areas.exists()
+    return RepeatMatch.objects.restrict(user, action).filter(referral__area__in=areas_coordinated_by(user))
 
 
 # Reads ------------------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ def staff(make_user, organisation, other_organisation):
         "referrer": make_user(Role.CONTRIBUTOR, org=organisation, username="referrer", personal_data_scope=PersonalDataScope.PARTIES),
         "coordinator": make_user(Role.CONTRIBUTOR, org=other_organisation, username="coordinator",
                                  personal_data_scope=PersonalDataScope.PARTIES),
-        "idas_colleague": make_user(Role.CONTRIBUTOR, org=other_organisation, username="idas_colleague",
-                                    personal_data_scope=PersonalDataScope.PARTIES),
+        "idas_viewer": make_user(Role.VIEWER, org=other_organisation, username="idas_viewer",
+                                 personal_data_scope=PersonalDataScope.PARTIES),
     }
 
 
@@ -241,8 +241,14 @@ def test_a_decision_needs_a_reason_and_is_made_once(near):
         repeat_match_confirm(user=near["coordinator"], match_id=near["match"].pk, reason="Changed my mind")
 
 
-def test_only_the_areas_coordinator_decides(near):
-    for someone in (near["referrer"], near["idas_colleague"]):
+def test_only_the_areas_coordinators_decide(near, make_user, other_organisation):
+    colleague = make_user(Role.CONTRIBUTOR, org=other_organisation, username="idas_colleague",
+                          personal_data_scope=PersonalDataScope.PARTIES)
+    assert repeat_match_reject(user=colleague, match_id=near["match"].pk, reason="Not her").decided_by == colleague
+
+
+def test_the_referrer_and_a_viewer_of_the_coordinating_organisation_do_not_decide(near):
+    for someone in (near["referrer"], near["idas_viewer"]):
         with pytest.raises(Http404):
             repeat_match_confirm(user=someone, match_id=near["match"].pk, reason="Same woman")
 
