@@ -68,7 +68,7 @@ def referral_make(*, area: MaracArea, user=None, status: str = ReferralStatus.AC
         case=case, area=area, referring_organisation=organisation, referred_by=user, referred_at=referred_at,
         status=status, decided_at=referred_at + dt.timedelta(hours=2) if decided else None,
         checklist=checklist_current(), score=score, criteria_met=["visible_high_risk"] if score >= area.high_risk_threshold else [],
-        has_children=children > 0, meeting=meeting, repeat_of=repeat_of, is_repeat=repeat_of is not None, **values)
+        meeting=meeting, repeat_of=repeat_of, is_repeat=repeat_of is not None, **({"has_children": children > 0} | values))
     if with_people:
         if user is None:
             raise ValueError("referral_make(with_people=True) needs user=: people are registered by staff")
