@@ -28,6 +28,7 @@ class Facts:
 class TakenScore:
     reference_date: dt.date
     scheme_version: str
+    scheme_id: int | None
     row: ScoreRow | None
     not_eligible_reason: str = ""
     last_incident_date: dt.date | None = None
@@ -111,7 +112,8 @@ def score_take(*, user, perpetrator_id: str, reference_date: dt.date) -> TakenSc
         if not explanation.incidents:
             reason = f"No incident in the police data in the {explanation.scheme.scheme.window_days:,} days to this date"
     facts = facts_for([perpetrator_id], reference_date=reference_date, window_days=1)[perpetrator_id.strip()]
-    return TakenScore(reference_date=reference_date, scheme_version=explanation.scheme.label, row=explanation.row,
+    return TakenScore(reference_date=reference_date, scheme_version=explanation.scheme.label,
+                      scheme_id=explanation.scheme.pk, row=explanation.row,
                       not_eligible_reason=reason, last_incident_date=facts.last_incident_date)
 
 
@@ -124,6 +126,7 @@ def ranked_entry(*, user, run_id: int, rank: int) -> RankedEntry:
     row = ScoredPerpetrator.objects.select_related("run__scheme").filter(run_id=run_id, rank=rank).first()
     if row is None:
         raise ValidationError({"rank": "No one is at that place on the ranked list"})
-    taken = TakenScore(reference_date=row.run.reference_date, scheme_version=row.run.scheme.label, row=row.score_row(),
+    taken = TakenScore(reference_date=row.run.reference_date, scheme_version=row.run.scheme.label,
+                       scheme_id=row.run.scheme_id, row=row.score_row(),
                        last_incident_date=row.last_incident_date)
     return RankedEntry(run_id=row.run_id, perpetrator_id=row.perpetrator_id, taken=taken)

@@ -160,7 +160,8 @@ def _open_case(*, user, panel: MatacPanel, person: Person, referring_organisatio
 def _score_store(*, nomination: Nomination, stage: str, taken: scoring_bridge.TakenScore, run=None) -> MatacScore:
     score, _ = MatacScore.objects.update_or_create(
         nomination=nomination, stage=stage,
-        defaults={"reference_date": taken.reference_date, "scheme_version": taken.scheme_version, "run": run,
+        defaults={"reference_date": taken.reference_date, "scheme_version": taken.scheme_version,
+                  "scheme_id": taken.scheme_id, "run": run,
                   **taken.fields()})
     return score
 

@@ -375,6 +375,7 @@ def outcomes_page(request):
         service_url = service.get_absolute_url()
     return render(request, "matac/casework_outcomes.html", {
         "form": form, "report": report, "published": published, "service_url": service_url, "members_view": True,
+        "query": request.GET.urlencode(),
         "breadcrumbs": _crumbs()[:-1], "page_title": _title("MATAC outcomes", form),
     })
 

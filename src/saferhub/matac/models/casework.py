@@ -175,6 +175,7 @@ class MatacScore(models.Model):
     stage = models.CharField(max_length=15, choices=ScoreStage.choices)
     reference_date = models.DateField()
     scheme_version = models.CharField(max_length=60, blank=True)
+    scheme = models.ForeignKey("matac.ScoringScheme", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     run = models.ForeignKey("matac.ScoringRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     eligible = models.BooleanField(default=False)
     not_eligible_reason = EncryptedTextField(blank=True)
