@@ -29,7 +29,7 @@ from saferhub.marac.models import (
 from saferhub.marac.repeat_services import areas_coordinated_by
 from saferhub.people import access
 from saferhub.people import services as people_services
-from saferhub.people.models import Case, CaseKind, CaseParticipant, LawfulBasis
+from saferhub.people.models import CaseKind, CaseParticipant, LawfulBasis
 
 REASON_MAX = 1000
 TRANSFER_PURPOSE = "MARAC case transfer (safeguarding)"
@@ -93,7 +93,8 @@ def referral_transfer(*, user, referral_id: int, to_area: MaracArea | None, reas
     people_services.case_party_add(user=user, case_id=case.pk, organisation=receiving, reason=f"Coordinates {to_area.name}",
                                    lawful_basis=LawfulBasis.SAFEGUARDING)
     # The receiving area leads the case from now on; the sending organisation stays a party.
-    Case.objects.filter(pk=case.pk).update(owner=receiving)
+    case.owner = receiving
+    case.save(update_fields=["owner"])
     CaseParticipant.objects.bulk_create([
         CaseParticipant(case=case, person_id=person_id, role=role)
         for person_id, role in old.case.participants.order_by("pk").values_list("person_id", "role")])
