@@ -56,7 +56,7 @@ def home(request):
 def extract_import(request):
     _see(request)
     access.require_score(request.user)
-    form = ExtractUploadForm(request.POST or None, request.FILES or None)
+    form = ExtractUploadForm(request.POST, request.FILES) if request.method == "POST" else ExtractUploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["extract"]
         directory = Path(tempfile.mkdtemp(prefix="matac-upload-"))
