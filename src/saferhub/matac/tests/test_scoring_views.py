@@ -164,3 +164,11 @@ def test_a_viewer_may_read_but_not_import_or_score(client, make_user, loaded):
     assert client.get(reverse("matac:extract_import")).status_code == 403
     assert client.post(reverse("matac:run_create"), {}).status_code == 403
     assert "Import a police extract" not in client.get(reverse("matac:home")).content.decode()
+
+
+def test_the_nav_shows_matac_only_to_those_who_may_see_it(client, make_user, analyst):
+    otp_login(client, analyst)
+    assert 'href="/matac/"' in client.get(reverse("matac:person_score")).content.decode()
+    client.logout()
+    otp_login(client, make_user(Role.ADMINISTRATOR, username="no_scope"))
+    assert 'href="/matac/"' not in client.get(reverse("home")).content.decode()
