@@ -71,6 +71,12 @@ def _area_values(row, where: str, problems: list[str]) -> dict:
     return values
 
 
+def _snapshot(area: MaracArea, fields: list[str]) -> dict:
+    # The edit history stores JSON; a meeting time is not a date, so snapshot leaves it as it is.
+    return {name: value.isoformat() if isinstance(value, dt.time) else value
+            for name, value in snapshot(area, fields).items()}
+
+
 @transaction.atomic
 def areas_load(path: Path | str = AREAS_FILE, *, actor=None) -> list[MaracArea]:
     """Create or update the areas in the file, by slug; all or nothing. Coordinators named on an
@@ -95,13 +101,13 @@ def areas_load(path: Path | str = AREAS_FILE, *, actor=None) -> list[MaracArea]:
     areas = []
     for values in parsed:
         area = MaracArea.objects.filter(slug=values["slug"]).first()
-        before = snapshot(area, fields) if area else None
+        before = _snapshot(area, fields) if area else None
         area = area or MaracArea(slug=values["slug"])
         for name, value in values.items():
             setattr(area, name, value)
         area.save()
         change_record(actor=actor, instance=area, action=ChangeAction.UPDATE if before else ChangeAction.CREATE,
-                      before=before or {}, after=snapshot(area, fields))
+                      before=before or {}, after=_snapshot(area, fields))
         areas.append(area)
     return areas
 
