@@ -109,7 +109,14 @@ def _demo_people() -> list[str]:
     from saferhub.people.retention import default_schedules_load
 
     default_schedules_load()
-    return ["Retention schedules loaded", *demo_people_generate(cases=DEMO_CASES)]
+    return ["Retention schedules loaded", *demo_people_generate(cases=DEMO_CASES), *_demo_marac()]
+
+
+def _demo_marac() -> list[str]:
+    """The MARAC areas and checklist, the demo coordinator, and synthetic MARAC cases while there are none."""
+    from saferhub.marac.demo import demo_marac_load
+
+    return demo_marac_load()
 
 
 # The two Progress Updates the partnership has published, ready as drafts for a manager to publish.
