@@ -227,3 +227,35 @@ def test_publishing_needs_a_strategy_manager_and_a_finished_quarter(world):
     current = FinancialQuarter.from_date(timezone.localdate())
     with pytest.raises(ValidationError, match="has not ended yet"):
         marac_dataset.marac_dataset_publish(user=world["manager"], area=world["area"], quarter=current)
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+def test_the_page_downloads_and_publishing(world, client):
+    client.force_login(world["manager"])
+    address = "/marac/data/?area=north-yorkshire&quarter=2025-26-q1"
+    page = client.get(address)
+    text = page.content.decode()
+    assert page.status_code == 200 and "North Yorkshire, Q1 2025/26" in text and "12 months to 30 Sep 2024" in text
+    assert "20.0%" in text and "Victim1" not in text
+    download = client.get("/marac/data/export.csv?area=north-yorkshire&quarter=2025-26-q1")
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    assert client.get("/marac/data/export.xlsx?area=north-yorkshire&quarter=2025-26-q1").status_code == 200
+    assert client.get("/marac/data/?area=north-yorkshire&quarter=not-a-quarter").status_code == 404
+    assert client.get("/marac/data/?area=nowhere").status_code == 404
+    published = client.post("/marac/data/publish/", {"area": "north-yorkshire", "quarter": "2025-26-q1"})
+    assert published.status_code == 302 and published["Location"] == address
+    assert "the dashboard of MARAC: North Yorkshire" in client.get(address).content.decode()
+    again = client.post("/marac/data/publish/", {"area": "north-yorkshire", "quarter": "2025-26-q1"}, follow=True)
+    assert "already published and approved" in again.content.decode()
+
+
+def test_the_page_is_for_coordinators_and_managers_only(world, client):
+    from saferhub.accounts.testing import otp_login
+
+    otp_login(client, world["stranger"])
+    assert client.get("/marac/data/").status_code == 403
+    client.logout()
+    otp_login(client, world["coordinator"])
+    assert client.get("/marac/data/?area=york").status_code == 404
+    assert client.post("/marac/data/publish/", {"area": "north-yorkshire", "quarter": "2025-26-q1"}).status_code == 403

@@ -288,3 +288,46 @@ def test_denied_users_cannot_decide(near, make_user, organisation):
     viewer = make_user(Role.VIEWER, org=organisation, username="viewer_x", personal_data_scope=PersonalDataScope.ALL)
     with pytest.raises((Http404, PermissionDenied)):
         repeat_match_confirm(user=viewer, match_id=near["match"].pk, reason="Same")
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def signed_in(client):
+    from saferhub.accounts.testing import otp_login
+
+    def sign(user):
+        client.logout()
+        otp_login(client, user)
+        return client
+
+    return sign
+
+
+def test_the_coordinator_lists_reviews_and_confirms_a_match_on_the_page(near, signed_in):
+    client = signed_in(near["coordinator"])
+    listing = client.get("/marac/repeats/")
+    assert listing.status_code == 200 and listing["Cache-Control"].startswith("max-age=0")
+    text = listing.content.decode()
+    assert near["later"].case.reference in text and near["first"].case.reference in text and "Testpers" not in text
+    page = client.get(f"/marac/repeats/{near['match'].pk}/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Testpersen" in text and "Testperson" in text and "does not merge" in text
+    refused = client.post(f"/marac/repeats/{near['match'].pk}/", {"decision": "confirm", "reason": ""})
+    assert refused.status_code == 200 and "Say why you confirm or reject the match" in refused.content.decode()
+    done = client.post(f"/marac/repeats/{near['match'].pk}/", {"decision": "confirm", "reason": "Checked with the referrer"})
+    assert done.status_code == 302
+    near["later"].refresh_from_db()
+    assert near["later"].is_repeat and near["later"].repeat_of_id == near["first"].pk
+    history = client.get(f"/marac/referrals/{near['later'].pk}/history/").content.decode()
+    assert "Repeat of" in history and near["first"].case.reference in history
+    assert client.get("/marac/repeats/?decision=confirmed").content.decode().count(near["later"].case.reference) >= 1
+
+
+def test_someone_else_gets_not_found_and_no_names(near, signed_in, make_user, organisation):
+    probation = make_user(Role.CONTRIBUTOR, org=organisation, username="nyp_other", personal_data_scope=PersonalDataScope.PARTIES)
+    client = signed_in(probation)
+    assert client.get(f"/marac/repeats/{near['match'].pk}/").status_code == 404
+    assert client.post(f"/marac/repeats/{near['match'].pk}/", {"decision": "confirm", "reason": "x"}).status_code == 404
+    listing = client.get("/marac/repeats/")
+    assert listing.status_code == 200 and near["later"].case.reference not in listing.content.decode()

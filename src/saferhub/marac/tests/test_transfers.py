@@ -138,3 +138,36 @@ def test_an_inactive_area_cannot_receive(world):
     assert transfers.transfer_areas(referral=world["old"]) == []
     with pytest.raises(ValidationError):
         _transfer(world)
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def signed_in(client):
+    from saferhub.accounts.testing import otp_login
+
+    def sign(user):
+        client.logout()
+        otp_login(client, user)
+        return client
+
+    return sign
+
+
+def test_transferring_on_the_page_and_reading_the_history(world, signed_in):
+    client = signed_in(world["ny_coordinator"])
+    form = client.get(f"/marac/referrals/{world['old'].pk}/transfer/")
+    assert form.status_code == 200 and "York" in form.content.decode()
+    refused = client.post(f"/marac/referrals/{world['old'].pk}/transfer/", {"to_area": str(world["york"].pk), "reason": ""})
+    assert refused.status_code == 200 and "Say why the case is being transferred" in refused.content.decode()
+    done = client.post(f"/marac/referrals/{world['old'].pk}/transfer/", {"to_area": str(world["york"].pk), "reason": "Moved to York"})
+    transfer = ReferralTransfer.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/marac/transfers/{transfer.pk}/"
+    client = signed_in(world["york_coordinator"])
+    page = client.get(f"/marac/transfers/{transfer.pk}/").content.decode()
+    assert "Synthetic action: fit a door alarm" in page and "Synthetic research: two call-outs" in page
+    history = client.get(f"/marac/referrals/{transfer.to_referral_id}/history/").content.decode()
+    assert f"Transferred from {world['north'].name}" in history and world["old"].case.reference in history
+    client = signed_in(world["third_agency"])
+    assert client.get(f"/marac/transfers/{transfer.pk}/").status_code == 404
+    assert client.get(f"/marac/referrals/{world['old'].pk}/transfer/").status_code == 404
