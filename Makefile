@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres ci setup demo bench bench-tracker bench-performance clean
+.PHONY: run test test-sqlite test-postgres ci setup demo bench bench-tracker bench-performance bench-marac clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ bench-tracker: setup
 
 bench-performance: setup
 	$(BIN)/python benchmarks/performance_bench.py
+
+bench-marac: setup
+	$(BIN)/python benchmarks/marac_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules var
