@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
+from django_tasks import task
 
 from saferhub.audit.models import AuditAction, ChangeAction
 from saferhub.audit.services import change_record
@@ -311,3 +312,12 @@ def outcomes_run(*, as_of: dt.date | None = None, user=None) -> tuple[list[Matac
     as_of = as_of or timezone.localdate()
     scores = rescore_due(as_of=as_of, user=user)
     return scores, performance_write(as_of=as_of, user=user)
+
+
+@task()
+def outcomes_run_task(as_of: str = "") -> dict:
+    """The daily job: re-score adoptions past their anniversary and refresh the MATAC figures in
+    the performance framework (ISO date `as_of`; the local date when empty)."""
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    scores, returns = outcomes_run(as_of=day)
+    return {"rescored": len(scores), "returns": returns}

@@ -33,6 +33,8 @@ INCIDENTS = [
     ("NOM-B", 50, "V-B2", "threats_to_kill"),
     # C: adopted 900 days ago, last incident 905 days ago: no incident in the last 2 years.
     ("NOM-C", 1000, "V-C1", "harassment"), ("NOM-C", 905, "V-C2", "stalking"),
+    # D: the same score at adoption and 12 months later (R 3, F 2, G 1, V 2 both times).
+    ("NOM-D", 700, "V-D1", "non_crime"), ("NOM-D", 690, "V-D2", "non_crime"), ("NOM-D", 325, "V-D1", "non_crime"),
     # S: one victim only: never eligible (a partner referral recorded as not eligible).
     ("NOM-S", 100, "V-S1", "common_assault"), ("NOM-S", 90, "V-S1", "common_assault"),
     # Y: two victims but 15 at the last incident.
