@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres ci setup demo bench bench-tracker bench-performance bench-marac clean
+.PHONY: run test test-sqlite test-postgres ci setup demo bench bench-tracker bench-performance bench-marac bench-matac clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-performance: setup
 
 bench-marac: setup
 	$(BIN)/python benchmarks/marac_bench.py
+
+bench-matac: setup
+	$(BIN)/python benchmarks/matac_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules var
