@@ -49,6 +49,8 @@ LGBT_SEXUALITIES = {"gay_lesbian", "bisexual", "another"}
 LGBT_GENDERS = {"non_binary", "another"}
 DISABLED = {"yes_a_lot", "yes_a_little"}
 NOT_STATED = {"", "prefer_not"}
+MONITORING_FIELDS = ["gender", "ethnicity", "disability", "sexuality", "date_of_birth_text"]
+NOT_RECORDED_KEYS = ["ethnicity", "sexuality", "disability", "gender", "date_of_birth"]
 
 
 # National figures ---------------------------------------------------------------------------------
@@ -196,18 +198,23 @@ def _age_on(born: dt.date, day: dt.date) -> int:
 def dataset_compute(*, area: MaracArea, quarter) -> Dataset:
     """The figures of one area and quarter. Reads that quarter's referrals, their children and
     victims only; decrypts those victims and no one else."""
-    rows = list(cases_heard(area=area, quarter=quarter).order_by("pk")
-                .values_list("pk", "case_id", "is_repeat", "referring_organisation__type", "referred_at"))
-    case_ids = [case_id for _, case_id, _, _, _ in rows]
-    children = ReferralChild.objects.filter(referral_id__in=[pk for pk, *_ in rows]).count() if rows else 0
+    heard = cases_heard(area=area, quarter=quarter)
+    rows = list(heard.order_by("pk").values_list("pk", "case_id", "is_repeat", "referring_organisation__type", "referred_at"))
+    if not rows:
+        return Dataset(area=area, quarter=quarter, cases=0, repeats=0, non_police=0, minoritised=0, lgbt=0, disabled=0,
+                       male=0, aged_16_17=0, children=0, not_recorded=dict.fromkeys(NOT_RECORDED_KEYS, 0),
+                       population=area.adult_female_population)
+    # Subqueries rather than lists of ids, so a busy quarter does not hit a database's parameter limit.
+    children = ReferralChild.objects.filter(referral__in=heard).count()
+    victims = CaseParticipant.objects.filter(case__marac_referral__in=heard, role=ParticipantRole.VICTIM)
     # The first victim listed in each case (a MARAC case has one).
     victim_of: dict[int, int] = {}
-    for case_id, person_id in CaseParticipant.objects.filter(case_id__in=case_ids, role=ParticipantRole.VICTIM) \
-            .order_by("pk").values_list("case_id", "person_id"):
+    for case_id, person_id in victims.order_by("pk").values_list("case_id", "person_id"):
         victim_of.setdefault(case_id, person_id)
-    people = Person.objects.in_bulk(set(victim_of.values())) if victim_of else {}
+    # Only the monitoring fields and the date of birth are read and decrypted: never names or addresses.
+    people = {p.pk: p for p in Person.objects.only(*MONITORING_FIELDS).filter(pk__in=victims.values("person_id"))}
     counts = {"minoritised": 0, "lgbt": 0, "disabled": 0, "male": 0, "aged_16_17": 0}
-    not_recorded = {"ethnicity": 0, "sexuality": 0, "disability": 0, "gender": 0, "date_of_birth": 0}
+    not_recorded = dict.fromkeys(NOT_RECORDED_KEYS, 0)
     for _, case_id, _, _, referred_at in rows:
         person = people.get(victim_of.get(case_id))
         if person is None:

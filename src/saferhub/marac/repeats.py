@@ -57,6 +57,8 @@ EXACT_KINDS = NAME_KINDS + list(IDENTIFIER_KINDS)
 ROLES = [ParticipantRole.VICTIM, ParticipantRole.PERPETRATOR]
 ROLE_LABELS = {ParticipantRole.VICTIM: "Victim", ParticipantRole.PERPETRATOR: "Perpetrator"}
 REPEAT_CRITERION = "repeat"
+# What the comparison reads of a candidate: names, aliases and date of birth, nothing else.
+COMPARED_FIELDS = ["first_name", "last_name", "aliases", "date_of_birth_text"]
 
 # Agreement weights (log2 m/u). A name that agrees exactly is strong evidence; a date of birth more
 # so; disagreement counts against, less for a missing value than for a different one.
@@ -273,7 +275,7 @@ def _role_matches(new_people: list[Person], role: str, referral, decrypted: set[
             if match.better_than(matches.get(person_id)):
                 matches[person_id] = match
         # Only the block's people are decrypted, and only here.
-        for old in Person.objects.filter(pk__in=found.block).order_by("pk"):
+        for old in Person.objects.only(*COMPARED_FIELDS).filter(pk__in=found.block).order_by("pk"):
             decrypted.add(old.pk)
             match = compare_people(person, old)
             if match.weight >= NEAR_THRESHOLD and match.better_than(matches.get(old.pk)):
