@@ -145,3 +145,14 @@ def test_access_rules(make_user, other_organisation, analyst):
     with pytest.raises(PermissionDenied):
         services.scoring_run_create(user=viewer, reference_date=REF)
     assert not AuditEvent.objects.filter(record_type__startswith="matac").exists()
+
+
+def test_a_spark_run_of_the_store_equals_the_duckdb_run(analyst, extract, matac_store, tmp_path):
+    more = [row(f"S{n}", 20 + n * 37, perp=f"NOM-{n % 4}", victim=f"VIC-{n % 3}", category=c)
+            for n, c in enumerate(["abh", "rape", "non_crime", "stalking", "gbh", "harassment"] * 3)]
+    services.extract_import(user=analyst, path=extract, today=REF)
+    services.extract_import(user=analyst, path=write_csv(tmp_path / "more.csv", more), today=REF)
+    duck = services.scoring_run_create(user=analyst, reference_date=REF)
+    spark = services.scoring_run_create(user=analyst, reference_date=REF, engine="spark")
+    assert spark.engine == "spark" and spark.input_hash == duck.input_hash and duck.eligible_count >= 4
+    assert [r.score_row() for r in spark.rows.all()] == [r.score_row() for r in duck.rows.all()]
