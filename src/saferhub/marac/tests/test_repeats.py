@@ -331,3 +331,39 @@ def test_someone_else_gets_not_found_and_no_names(near, signed_in, make_user, or
     assert client.post(f"/marac/repeats/{near['match'].pk}/", {"decision": "confirm", "reason": "x"}).status_code == 404
     listing = client.get("/marac/repeats/")
     assert listing.status_code == 200 and near["later"].case.reference not in listing.content.decode()
+
+
+# Through referral_submit --------------------------------------------------------------------------
+
+@pytest.fixture
+def submitted(make_user, organisation, other_organisation):
+    from saferhub.marac.referral_services import PersonInput, referral_submit
+    from saferhub.marac.tests.referral_fixtures import referral_input
+
+    referrer = make_user(Role.CONTRIBUTOR, org=organisation, username="submitter", personal_data_scope=PersonalDataScope.PARTIES)
+    coordinator = make_user(Role.CONTRIBUTOR, org=other_organisation, username="submit_coordinator",
+                            personal_data_scope=PersonalDataScope.PARTIES)
+    area = builders.area(organisation=other_organisation, slug="submit-area", name="Submit area")
+    first = referral_submit(user=referrer, area=area, referral=referral_input(yes=14))
+    return {"referrer": referrer, "coordinator": coordinator, "area": area, "first": first, "submit": referral_submit,
+            "input": referral_input, "person": PersonInput}
+
+
+def test_a_repeat_reaches_the_marac_on_the_repeat_criterion(submitted):
+    second = submitted["submit"](user=submitted["referrer"], area=submitted["area"], referral=submitted["input"](yes=2))
+    second.refresh_from_db()
+    assert second.is_repeat and second.repeat_of_id == submitted["first"].pk and second.criteria_met == ["repeat"]
+    assert RepeatMatch.objects.get(referral=second).exact
+
+
+def test_a_misspelt_victim_is_a_near_match_and_the_referral_stands_on_its_own_criteria(submitted):
+    victim = submitted["person"](first_name="Ottilie", last_name="Fernsbey", date_of_birth=dt.date(1990, 4, 2), gender="female")
+    third = submitted["submit"](user=submitted["referrer"], area=submitted["area"], referral=submitted["input"](yes=14, victim=victim))
+    third.refresh_from_db()
+    match = RepeatMatch.objects.get(referral=third)
+    assert not third.is_repeat and not match.exact and match.decision == MatchDecision.PENDING
+    repeat_match_confirm(user=submitted["coordinator"], match_id=match.pk, reason="Same woman")
+    third.refresh_from_db()
+    assert third.is_repeat and set(third.criteria_met) == {"visible_high_risk", "repeat"}
+    [explained] = [e for e in third.criteria_explained if e["criterion"] == "repeat"]
+    assert explained["met"] and submitted["first"].case.reference in explained["reason"]
