@@ -62,6 +62,7 @@ class Side:
     referral: MaracReferral
     victims: list
     perpetrators: list
+    visible: bool = True
 
 
 @dataclass
@@ -88,7 +89,10 @@ def repeat_match_review(*, user, match_id: int) -> MatchReview:
                                                            "earlier__area", "decided_by").filter(pk=match_id).first()
     if match is None:
         raise Http404("No such repeat match")
-    review = MatchReview(match=match, new=_side(match.referral), earlier=_side(match.earlier),
+    # The earlier referral's people are shown only to someone who may see its case.
+    earlier_visible = MaracReferral.objects.restrict(user, access.VIEW).filter(pk=match.earlier_id).exists()
+    earlier = _side(match.earlier) if earlier_visible else Side(match.earlier, [], [], visible=False)
+    review = MatchReview(match=match, new=_side(match.referral), earlier=earlier,
                          window_days=match.referral.area.repeat_window_days,
                          may_decide=match.decision == MatchDecision.PENDING and _coordinated(user, access.CHANGE).filter(pk=match.pk).exists())
     audit_event(user=user, action=AuditAction.VIEW, record_type="marac_referral", record_id=match.referral_id,

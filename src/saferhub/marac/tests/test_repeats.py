@@ -367,3 +367,14 @@ def test_a_misspelt_victim_is_a_near_match_and_the_referral_stands_on_its_own_cr
     assert third.is_repeat and set(third.criteria_met) == {"visible_high_risk", "repeat"}
     [explained] = [e for e in third.criteria_explained if e["criterion"] == "repeat"]
     assert explained["met"] and submitted["first"].case.reference in explained["reason"]
+
+
+def test_the_earlier_referrals_people_are_shown_only_if_its_case_is_shared(near):
+    from saferhub.marac.repeat_services import repeat_match_review
+    from saferhub.people.models import CaseParty
+
+    review = repeat_match_review(user=near["coordinator"], match_id=near["match"].pk)
+    assert review.earlier.visible and [p.pk for p in review.earlier.victims] == [near["victim"].pk]
+    CaseParty.objects.filter(case=near["first"].case, organisation=near["coordinator"].organisation).delete()
+    review = repeat_match_review(user=near["coordinator"], match_id=near["match"].pk)
+    assert not review.earlier.visible and review.earlier.victims == [] and review.new.victims == [near["typo"]]
