@@ -32,8 +32,8 @@ def _characteristic(name: str) -> forms.ChoiceField:
 
 class ReferralForm(GovukForm):
     """The whole referral on one page. 'Add another perpetrator' and 'Add another child' post the
-    form back with one more row (no script needed); the stalking screen sits under the 'Yes' of the
-    stalking question and is revealed by GOV.UK Frontend, or always shown without JavaScript."""
+    form back with one more row (no script needed); the stalking screen follows the stalking
+    question and the stylesheet shows it only while that question is answered yes."""
 
     area = forms.ChoiceField(error_messages={"required": "Select the MARAC area",
                                              "invalid_choice": "Select a MARAC area from the list"})

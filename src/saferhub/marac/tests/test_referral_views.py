@@ -55,10 +55,11 @@ def test_the_form_shows_every_question_and_the_stalking_screen_under_question_8(
     main, screen = checklist_questions(checklist_current())
     assert len(main) == 24 and len(screen) == 11
     assert all(f'name="answer-{q.key}"' in page for q in main + screen)
-    # The screen sits in the conditional reveal of question 8's "Yes": GOV.UK Frontend hides it
-    # until Yes is chosen, and without JavaScript it is simply shown.
-    reveal = page.index('id="conditional-answer-stalking"')
-    assert page.index('name="answer-stalking"') < reveal < page.index('name="answer-stalking-fear"')
+    # The screen follows question 8, whose "Yes" carries the marker the stylesheet unfolds it by.
+    screen_at = page.index('id="stalking-screen"')
+    assert page.index('name="answer-stalking"') < screen_at < page.index('name="answer-stalking-fear"')
+    assert re.search(r'name="answer-stalking" type="radio" value="yes"\s*data-opens-stalking-screen="true"', page)
+    assert page.count("data-opens-stalking-screen") == 1
     assert "8. Stalking or harassment" in page
 
 
