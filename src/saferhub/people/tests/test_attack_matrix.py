@@ -84,6 +84,8 @@ def _fill_values(route, world) -> dict:
         "quarter": "2023-24-q1", "quarter_slug": "2023-24-q1", "version": "published", "service": public["service"].slug,
         "service_slug": public["service"].slug, "object_id": "1", "content_type_id": "1", "id": "1", "app_label": "partners",
         "url": "no-such-page/",
+        # MARAC meetings: ids that exist in no world (no MARAC data here), and a token no one holds.
+        "referral_pk": "1", "attendance_pk": "1", "token": "no-such-token",
         "rank": "1",  # MATAC: a place on a ranked list
     }
     if name == "partners:body_detail":
