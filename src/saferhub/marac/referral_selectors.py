@@ -96,6 +96,33 @@ def referral_queue(*, user, status: str = ReferralStatus.SUBMITTED, area: MaracA
     return result
 
 
+@transaction.atomic
+def referral_audit_trail(*, user, referral_id: int, page: int | str | None = 1):
+    """Every audit event on a referral and on its case, newest first, for a data protection lead of
+    an organisation party to the case. Anyone else is told the referral does not exist."""
+    from saferhub.audit.models import AuditEvent
+    from saferhub.people.selectors import AUDIT_PAGE_SIZE, AuditTrail, held_case_ids, is_data_protection_lead
+
+    referral = None
+    if is_data_protection_lead(user):
+        referral = _referrals().filter(pk=referral_id, case_id__in=held_case_ids(user.organisation_id)).first()
+    if referral is None:
+        raise Http404("No such referral")
+    events = AuditEvent.objects.filter(Q(record_type="marac_referral", record_id=str(referral.pk))
+                                       | Q(record_type="case", record_id=str(referral.case_id)))
+    result = Paginator(events.order_by("-sequence"), AUDIT_PAGE_SIZE).get_page(page)
+    audit_event(user=user, action=AuditAction.VIEW, record_type="audit", record_id=f"marac_referral:{referral.pk}",
+                record_label=f"Audit trail of {referral.case.reference}", purpose="Data protection oversight",
+                detail={"page": result.number, "count": result.paginator.count})
+    return AuditTrail(record_type="case", record=referral.case, page=result)
+
+
+def may_see_audit(*, user, referral: MaracReferral) -> bool:
+    from saferhub.people.selectors import may_see_audit_of
+
+    return may_see_audit_of(user=user, case=referral.case)
+
+
 def may_decide(*, user, referral: MaracReferral) -> bool:
     return (referral.status == ReferralStatus.SUBMITTED and coordinates(user, referral.area)
             and MaracReferral.objects.restrict(user, access.CHANGE).filter(pk=referral.pk).exists())

@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("referrals/<int:pk>/", views.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/accept/", views.referral_accept, name="referral_accept"),
     path("referrals/<int:pk>/decline/", views.referral_decline, name="referral_decline"),
+    path("referrals/<int:pk>/audit/", views.referral_audit, name="referral_audit"),
     path("queue/", views.queue, name="queue"),
     path("checklists/", views.checklist_versions, name="checklist_list"),
     path("checklists/load/", views.checklist_upload, name="checklist_load"),

@@ -50,6 +50,7 @@ def home(request):
         ("Coordinator's queue", reverse("marac:queue") if selectors.areas_coordinated(user) else None,
          "Referrals to the areas you coordinate, waiting for a decision."),
         ("Meetings", _url_or_none("marac:meeting_list"), "MARAC meetings, their agendas and minutes."),
+        ("Your agency's MARAC actions", reverse("marac:my_actions"), "Actions assigned to your agency, overdue ones flagged, and their outcomes."),
         ("MARAC data", _url_or_none("marac:dataset"), "The quarterly MARAC dataset beside the national figures."),
         ("Risk checklists", reverse("marac:checklist_list"), "The versions of the risk checklist referrals are made with."),
     ]
@@ -87,6 +88,7 @@ def referral_detail(request, pk: int):
     return render(request, "marac/referral_detail.html", {
         "referral": referral, "parts": parts, "characteristics": _characteristics(parts),
         "may_decide": selectors.may_decide(user=request.user, referral=referral),
+        "may_audit": selectors.may_see_audit(user=request.user, referral=referral),
         "breadcrumbs": [_home_crumb(), {"text": "Referrals", "href": reverse("marac:referral_list")}],
         "page_title": f"MARAC referral {referral.case.reference}",
     })
@@ -106,6 +108,18 @@ def referral_list(request):
     return render(request, "marac/referral_list.html", {
         "page": page, "may_refer": services.may_refer(request.user),
         "breadcrumbs": [_home_crumb()], "page_title": "Your organisation's MARAC referrals",
+    })
+
+
+def referral_audit(request, pk: int):
+    from saferhub.people.views import _pagination
+
+    trail = selectors.referral_audit_trail(user=request.user, referral_id=pk, page=request.GET.get("page"))
+    base = reverse("marac:referral_audit", args=[pk])
+    return render(request, "people/audit_trail.html", {
+        "trail": trail, "page": trail.page, "pagination": _pagination(trail.page, base), "label": trail.record.reference,
+        "breadcrumbs": [_home_crumb(), {"text": trail.record.reference, "href": reverse("marac:referral_detail", args=[pk])}],
+        "page_title": f"Who has seen referral {trail.record.reference}",
     })
 
 

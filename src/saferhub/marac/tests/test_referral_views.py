@@ -260,3 +260,22 @@ def test_only_administrators_load_checklists(sign_in, referrer):
     assert client.get("/marac/checklists/load/").status_code == 403
     assert client.post("/marac/checklists/load/", {"file": SimpleUploadedFile("x.yaml", b"")}).status_code == 403
     assert client.get("/marac/checklists/").status_code == 200
+
+
+def test_a_data_protection_lead_of_a_party_sees_who_has_seen_the_referral(sign_in, referrer, coordinator, outsider, make_user,
+                                                                          organisation, area):
+    referral = referral_submit(user=referrer, area=area, referral=referral_input())
+    sign_in(coordinator).get(f"/marac/referrals/{referral.pk}/")
+    lead = make_user(Role.VIEWER, org=organisation, username="nyp_dp_lead", personal_data_scope=PersonalDataScope.NONE,
+                     is_data_protection_lead=True)
+    assert "Who has seen this referral" not in text(sign_in(referrer).get(f"/marac/referrals/{referral.pk}/"))
+    # A data protection lead without access to personal data sees the trail, not the referral.
+    page = text(sign_in(lead).get(f"/marac/referrals/{referral.pk}/audit/"))
+    assert "Who has seen this record" in page and coordinator.display_name in page and "Viewed" in page
+    assert VICTIM_NAME[0] not in page
+    reading_lead = make_user(Role.VIEWER, org=organisation, username="nyp_dp_lead_2", personal_data_scope=PersonalDataScope.PARTIES,
+                             is_data_protection_lead=True)
+    assert "Who has seen this referral" in text(sign_in(reading_lead).get(f"/marac/referrals/{referral.pk}/"))
+    other_lead = make_user(Role.VIEWER, org=outsider.organisation, username="other_dp_lead",
+                           personal_data_scope=PersonalDataScope.NONE, is_data_protection_lead=True)
+    assert sign_in(other_lead).get(f"/marac/referrals/{referral.pk}/audit/").status_code == 404
