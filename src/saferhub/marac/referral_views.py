@@ -77,9 +77,21 @@ def referral_new(request):
             messages.success(request, f"Referral {referral.case.reference} sent to {referral.area.name}")
             return redirect("marac:referral_detail", referral.pk)
     return render(request, "marac/referral_form.html", {
-        "form": form, "checklist": checklist, "areas": areas,
+        "form": form, "checklist": checklist, "areas": areas, "incidents_hint": _incidents_hint(areas),
         "breadcrumbs": [_home_crumb()], "page_title": _title("Make a MARAC referral", form),
     })
+
+
+def _incidents_hint(areas: list[MaracArea]) -> str:
+    """Over how many days to count incidents: each area counts over its own window."""
+    windows = sorted({a.escalation_window_days for a in areas})
+    if len(windows) == 1:
+        period = f"in the last {windows[0]} days"
+    elif windows:
+        period = "in the last " + "; ".join(f"{a.escalation_window_days} days for {a.name}" for a in areas)
+    else:
+        period = "in the last 12 months"
+    return (f"Incidents known to any agency, not only police call-outs, {period}. Enter 0 if there were none.")
 
 
 def referral_detail(request, pk: int):
