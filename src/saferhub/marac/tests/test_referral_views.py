@@ -279,3 +279,26 @@ def test_a_data_protection_lead_of_a_party_sees_who_has_seen_the_referral(sign_i
     other_lead = make_user(Role.VIEWER, org=outsider.organisation, username="other_dp_lead",
                            personal_data_scope=PersonalDataScope.NONE, is_data_protection_lead=True)
     assert sign_in(other_lead).get(f"/marac/referrals/{referral.pk}/audit/").status_code == 404
+
+
+def test_the_form_says_over_how_many_days_each_area_counts_incidents(sign_in, referrer, area, other_organisation):
+    assert "not only police call-outs, in the last 365 days." in text(sign_in(referrer).get(NEW))
+    from saferhub.marac.models import MaracArea
+
+    MaracArea.objects.create(slug="short", name="Short MARAC", coordinating_organisation=other_organisation,
+                             escalation_window_days=183)
+    page = text(sign_in(referrer).get(NEW))
+    assert "in the last 183 days for Short MARAC; 365 days for Test MARAC." in page
+
+
+def test_a_coordinator_of_two_areas_can_look_at_one(sign_in, referrer, coordinator, area, other_organisation):
+    from saferhub.marac.models import MaracArea
+
+    second = MaracArea.objects.create(slug="second", name="Second MARAC", coordinating_organisation=other_organisation)
+    in_first = referral_submit(user=referrer, area=area, referral=referral_input())
+    in_second = referral_submit(user=referrer, area=second, referral=referral_input(victim_dob=dt.date(1982, 3, 3)))
+    client = sign_in(coordinator)
+    both = text(client.get("/marac/queue/"))
+    assert in_first.case.reference in both and in_second.case.reference in both
+    only = text(client.get("/marac/queue/?area=second"))
+    assert in_second.case.reference in only and in_first.case.reference not in only
