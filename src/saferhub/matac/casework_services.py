@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -421,8 +421,3 @@ def exit_record(*, user, adoption_id: int, exited_on: dt.date, reason: str, othe
 
 def panel_members(panel: MatacPanel) -> list[Organisation]:
     return list(Organisation.objects.filter(pk__in=panel_member_organisation_ids(panel)).order_by("name"))
-
-
-def require_personal_data(user) -> None:
-    if not user.sees_personal_data:
-        raise PermissionDenied("Your account has no access to personal data.")

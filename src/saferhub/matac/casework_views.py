@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -91,6 +91,7 @@ def nomination_list(request):
     rows = selectors.nomination_list(user=request.user, status=status, panel=panel)
     return render(request, "matac/casework_nomination_list.html", {
         "panel": panel, "panels": panels, "nominations": rows, "status": status, "statuses": NominationStatus.choices,
+        "overdue": selectors.overdue_actions(user=request.user),
         "breadcrumbs": _crumbs()[:-1], "page_title": "MATAC nominations",
     })
 
@@ -324,7 +325,7 @@ def meeting_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.meeting_schedule(user=request.user, panel_id=panel.pk, count=form.cleaned_data["count"])
-        except (ValidationError, Http404, PermissionDenied) as error:
+        except (ValidationError, Http404) as error:
             form.add_error("count", "Your account cannot schedule this MATAC's meetings"
                            if not isinstance(error, ValidationError) else " ".join(error.messages))
         else:

@@ -20,7 +20,6 @@ Re-running replaces the figures of the MATAC returns and records the change."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -37,9 +36,6 @@ from saferhub.matac.casework_services import _score_store
 from saferhub.matac.models import Adoption, MatacPanel, MatacScore, ScoreStage
 from saferhub.people import access
 from saferhub.publishing.disclosure import DisclosurePolicy, Suppressed, display, protect_series
-
-logger = logging.getLogger(__name__)
-
 
 def anniversary(day: dt.date, years: int = 1) -> dt.date:
     try:

@@ -1,6 +1,5 @@
 """MATAC casework pages: each page for a member of a party agency, 404 for everyone else (exactly
 like a missing record), the forms and their errors, and no personal data for outsiders."""
-import datetime as dt
 import html
 
 import pytest
@@ -54,6 +53,7 @@ def test_members_see_every_page(client, mw, case):
             assert "no-cache" in response.headers.get("Cache-Control", "") or "no-store" in response.headers.get("Cache-Control", "")
         body = html.unescape(client.get(f"/matac/nominations/{case['nomination'].pk}/").content.decode())
         assert "Synthia Casefile" in body and "Debt advice" in body and "Two relationships, escalating" in body
+        assert "1 action is past its deadline" in client.get("/matac/nominations/").content.decode()
 
 
 @pytest.mark.parametrize("name", ["outsider", "no_scope"])
@@ -93,7 +93,7 @@ def test_nominate_from_a_ranked_list_decide_act_and_review(client, mw):
     run = scoring_run_create(user=mw["officer"], reference_date=TODAY)
     meeting = meeting_on(mw["panel"], TODAY)
     sign_in(client, mw["officer"])
-    assert f"rank" in client.get(f"/matac/nominations/new/ranked/?run={run.pk}&rank=1").content.decode()
+    assert "rank" in client.get(f"/matac/nominations/new/ranked/?run={run.pk}&rank=1").content.decode()
     response = client.post("/matac/nominations/new/ranked/", {"run": str(run.pk), "rank": "1", "first_name": "Rank",
                                                               "last_name": "One", "meeting": str(meeting.pk)})
     assert response.status_code == 302
