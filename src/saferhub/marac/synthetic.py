@@ -456,17 +456,18 @@ class _Generator:
             result.criteria[criterion] = result.criteria.get(criterion, 0) + 1
         decided = status in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED)
         referral_id = self.add(MaracReferral(
-            case_id=case_id, area=area, referring_organisation_id=referring.pk, referred_by=referrer, referred_at=referred_at,
-            status=status, decided_by=coordinator if decided else None,
+            case_id=case_id, area_id=area.pk, referring_organisation_id=referring.pk,
+            referred_by_id=referrer.pk if referrer else None, referred_at=referred_at, status=status,
+            decided_by_id=coordinator.pk if decided and coordinator else None,
             decided_at=referred_at + dt.timedelta(hours=rng.randint(2, 30)) if decided else None,
             decision_reason="Does not meet the threshold once the checklist was reviewed with the referrer"
             if status == ReferralStatus.DECLINED else "",
-            checklist=self.checklist, score=score, criteria_met=met, criteria_explained=[r.as_dict() for r in results],
+            checklist_id=self.checklist.pk, score=score, criteria_met=met, criteria_explained=[r.as_dict() for r in results],
             assessed_on=day - dt.timedelta(days=rng.randint(0, 3)), professional_judgement=judgement,
             professional_judgement_reasons=rng.choice(JUDGEMENT) if judgement else "",
             incidents_in_window=incidents, safe_contact_details=rng.choice(SAFE_CONTACT), safe_to_call=rng.random() < 0.7,
             repeat_of_id=pair.referrals[-1][0] if is_repeat else None, is_repeat=is_repeat,
-            meeting=meeting, has_children=bool(children)))
+            meeting_id=meeting.pk if meeting else None, has_children=bool(children)))
         self._answers(referral_id, score)
         for child_id, age in children:
             school = f"{rng.choice(TOWNS)[0]} {'Primary School' if age < 11 else 'Academy'}" if 4 <= age <= 16 else ""
@@ -513,7 +514,7 @@ class _Generator:
     def party(self, case_id: int, organisation_id: int, reason: str, from_id: int, by: User | None, at: dt.datetime) -> None:
         self.add(CaseParty(case_id=case_id, organisation_id=organisation_id, reason=reason[:200], since=at))
         self.add(Disclosure(case_id=case_id, from_organisation_id=from_id, to_organisation_id=organisation_id,
-                            lawful_basis=LawfulBasis.SAFEGUARDING, purpose=reason, by=by, at=at))
+                            lawful_basis=LawfulBasis.SAFEGUARDING, purpose=reason, by_id=by.pk if by else None, at=at))
 
     def _answers(self, referral_id: int, score: int) -> None:
         rng = self.rng
@@ -522,10 +523,10 @@ class _Generator:
         for index, question in enumerate(self.main):
             answer = Answer.YES if index in yes else (Answer.NOT_KNOWN if rng.random() < 0.2 else Answer.NO)
             screen |= question.triggers_stalking_screen and answer == Answer.YES
-            self.add(ChecklistAnswer(referral_id=referral_id, question=question, answer=answer))
+            self.add(ChecklistAnswer(referral_id=referral_id, question_id=question.pk, answer=answer))
         if screen:
             for question in self.stalking:
-                self.add(ChecklistAnswer(referral_id=referral_id, question=question,
+                self.add(ChecklistAnswer(referral_id=referral_id, question_id=question.pk,
                                          answer=Answer.YES if rng.random() < 0.5 else Answer.NO))
 
     def _matches(self, area, pair: _Pair, referral_id: int, referred_at: dt.datetime, same_records: bool, coordinator) -> None:
@@ -556,7 +557,8 @@ class _Generator:
         researchers = [o for o in attending if o != area.coordinating_organisation_id]
         for org_id in rng.sample(researchers, min(len(researchers), rng.randint(1, 2))):
             self.add(AgencyResearch(meeting_id=meeting.pk, referral_id=referral_id, organisation_id=org_id,
-                                    text=rng.choice(RESEARCH), by=self.staff.get(org_id), at=starts - dt.timedelta(days=1)))
+                                    text=rng.choice(RESEARCH), by_id=getattr(self.staff.get(org_id), "pk", None),
+                                    at=starts - dt.timedelta(days=1)))
         choices = ACTIONS + (CHILDREN_ACTIONS if children else [])
         meeting_day = timezone.localtime(starts).date()
         for description in rng.sample(choices, rng.randint(2, 4)):
@@ -564,7 +566,8 @@ class _Generator:
             deadline = meeting_day + dt.timedelta(days=rng.choice([7, 14, 21, 28]))
             status, completed_at = self._fate(deadline, meeting_day)
             assignee = self.staff.get(org_id) if rng.random() < 0.4 else None
-            self.add(MaracAction(referral_id=referral_id, meeting_id=meeting.pk, organisation_id=org_id, assignee=assignee,
+            self.add(MaracAction(referral_id=referral_id, meeting_id=meeting.pk, organisation_id=org_id,
+                                 assignee_id=assignee.pk if assignee else None,
                                  description=description, deadline=deadline, status=status,
                                  outcome=rng.choice(OUTCOMES[status]) if status != ActionStatus.OPEN else "",
                                  created_at=starts + dt.timedelta(hours=2), completed_at=completed_at))
