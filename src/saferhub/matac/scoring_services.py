@@ -31,6 +31,15 @@ from saferhub.matac.store import (
 )
 
 DEFAULT_NAME = "default"
+
+
+def default_engine() -> str:
+    """The engine when none is chosen: setting MATAC_ENGINE, else environment SAFERHUB_MATAC_ENGINE, else duckdb."""
+    import os
+
+    from django.conf import settings
+
+    return getattr(settings, "MATAC_ENGINE", None) or os.environ.get("SAFERHUB_MATAC_ENGINE") or "duckdb"
 EXTRACT_FIELDS = ["incident_id", "incident_date", "perpetrator_id", "perpetrator_dob", "victim_id", "offence_category",
                   "crime_flag", "location"]
 SCORE_FIELDS = ["perpetrator_id", "r", "f", "g", "v", "score", "incident_count", "distinct_victims", "gravity_sum",
@@ -158,11 +167,12 @@ def score_source(*, scheme: Scheme, reference_date: dt.date, source, engine: str
 
 
 @transaction.atomic
-def scoring_run_create(*, user, reference_date: dt.date, scheme=None, engine: str = "duckdb", top: int | None = None,
+def scoring_run_create(*, user, reference_date: dt.date, scheme=None, engine: str | None = None, top: int | None = None,
                        input_path=None, store: IncidentStore | None = None) -> ScoringRun:
     """Score the store (or, with `input_path`, one extract file directly, leaving the store
     alone) and keep the ranked list with the scheme version, reference date and input hash."""
     access.require_score(user)
+    engine = engine or default_engine()
     if engine not in ENGINES:
         raise ValidationError(f"Unknown engine {engine!r}: choose {' or '.join(ENGINES)}.")
     if top is not None and top < 1:
@@ -191,11 +201,12 @@ def scoring_run_create(*, user, reference_date: dt.date, scheme=None, engine: st
 
 
 @transaction.atomic
-def ranked_list_compute(*, user, reference_date: dt.date, scheme=None, engine: str = "duckdb", top: int | None = None,
+def ranked_list_compute(*, user, reference_date: dt.date, scheme=None, engine: str | None = None, top: int | None = None,
                         input_path=None, store: IncidentStore | None = None) -> tuple[list[ScoreRow], str]:
     """A ranked list and its input hash without keeping a run (the command line's --no-record):
     audited as an export, since the caller writes it somewhere."""
     access.require_score(user)
+    engine = engine or default_engine()
     if engine not in ENGINES:
         raise ValidationError(f"Unknown engine {engine!r}: choose {' or '.join(ENGINES)}.")
     record = _scheme_record(scheme)

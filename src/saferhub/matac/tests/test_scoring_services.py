@@ -156,3 +156,11 @@ def test_a_spark_run_of_the_store_equals_the_duckdb_run(analyst, extract, matac_
     spark = services.scoring_run_create(user=analyst, reference_date=REF, engine="spark")
     assert spark.engine == "spark" and spark.input_hash == duck.input_hash and duck.eligible_count >= 4
     assert [r.score_row() for r in spark.rows.all()] == [r.score_row() for r in duck.rows.all()]
+
+
+def test_the_engine_comes_from_the_setting_when_not_chosen(analyst, matac_store, settings):
+    settings.MATAC_ENGINE = "excel"
+    with pytest.raises(ValidationError, match="Unknown engine 'excel'"):
+        services.scoring_run_create(user=analyst, reference_date=REF)
+    settings.MATAC_ENGINE = "duckdb"
+    assert services.scoring_run_create(user=analyst, reference_date=REF).engine == "duckdb"

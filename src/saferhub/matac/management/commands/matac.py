@@ -10,7 +10,6 @@ import json
 import os
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
@@ -61,7 +60,7 @@ class Command(BaseCommand):
         sc.add_argument("--top", type=int, help="Keep ranks 1..N (default: every eligible perpetrator)")
         sc.add_argument("--output", required=True, help="The CSV file to write")
         sc.add_argument("--engine", choices=ENGINES, default=None,
-                        help="Scoring engine (default: setting MATAC_ENGINE, else duckdb)")
+                        help="Scoring engine (default: setting MATAC_ENGINE or SAFERHUB_MATAC_ENGINE, else duckdb)")
         sc.add_argument("--scheme", help="NAME or NAME:VERSION (default: the default scheme)")
         sc.add_argument("--user", help="The account the run is recorded against (default: the system)")
         sc.add_argument("--no-record", action="store_true",
@@ -99,7 +98,7 @@ class Command(BaseCommand):
 
     def _score(self, options):
         reference_date = _date(options["reference_date"])
-        engine = options["engine"] or getattr(settings, "MATAC_ENGINE", "duckdb")
+        engine = options["engine"] or services.default_engine()
         output = Path(options["output"])
         top = options["top"]
         if top is not None and top < 1:
