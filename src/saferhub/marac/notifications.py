@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from saferhub.core.formatting import date_uk
@@ -112,15 +112,6 @@ def actions_overdue_remind(*, as_of: dt.date | None = None) -> int:
     return sent
 
 
-def _meeting_link(meeting: MaracMeeting) -> str:
-    for name in ("marac:meeting_agenda", "marac:meeting_detail"):
-        try:
-            return link(reverse(name, args=[meeting.pk]))
-        except NoReverseMatch:
-            continue
-    return link(reverse("marac:my_actions"))
-
-
 def agenda_circulate(*, meeting: MaracMeeting) -> int:
     """Tell the agencies attending a meeting that its agenda is ready: each attendee with an email,
     and the MARAC representatives of each attending agency with no named attendee. Only the
@@ -134,7 +125,7 @@ def agenda_circulate(*, meeting: MaracMeeting) -> int:
     venue = f" at {meeting.venue}" if meeting.venue else ""
     body = (
         f"The agenda for the {meeting.area.name} MARAC on {date_uk(starts.date())} at {starts:%H:%M}{venue} is ready.\n\n"
-        f"Read it, and enter your agency's research before the meeting, in Saferhub: {_meeting_link(meeting)}\n"
+        f"Read it, and enter your agency's research before the meeting, in Saferhub: {link(reverse('marac:meeting_detail', args=[meeting.pk]))}\n"
         "You will be asked to sign the confidentiality statement before you see the cases.\n\n"
         + SIGN_OFF
     )

@@ -144,7 +144,7 @@ def test_agenda_circulated_to_attendees_and_unnamed_agencies_representatives(wor
     assert sorted(m.to[0] for m in mail.outbox) == ["coordinator@example.org", "probation_rep@example.org"]
     for message in mail.outbox:
         assert "Test MARAC" in message.subject and "agenda" in message.body
-        assert f"/marac/" in message.body
+        assert f"/marac/meetings/{meeting.pk}/" in message.body
         for value in _names(world["referral"]) + [world["referral"].case.reference]:
             assert value not in message.body + message.subject
 
