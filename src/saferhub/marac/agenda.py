@@ -21,7 +21,7 @@ regular meeting of its area whose agenda is built (MaracReferral.meeting), unles
 meeting was called for it. A referral accepted after an agenda was built joins it when it is rebuilt,
 which is allowed until the meeting is held.
 
-Cost: building reads only the referrals awaiting a meeting (the partial index
+Cost: building reads only the referrals awaiting a meeting (the index on area, status and meeting,
 marac_referral_awaiting_idx) and the actions open past their deadline or closed incomplete since the
 last meeting (the (status, deadline) and (status, completed_at) indexes), with a fixed number of
 queries, so it takes the same time however many cases the area has heard before."""
@@ -60,27 +60,35 @@ def previous_meeting(meeting: MaracMeeting) -> MaracMeeting | None:
 
 
 def _incomplete_actions(meeting: MaracMeeting, since: dt.datetime | None) -> list[MaracAction]:
+    """Open actions past their deadline, and actions closed as not possible or not undertaken since
+    `since` (every one, when the area has held no meeting yet). Two reads, each served by its own
+    index, rather than one OR that a planner may answer by scanning the area's history."""
     as_of = timezone.localtime(meeting.starts_at).date()
-    recorded = Q(status__in=INCOMPLETE)
+    base = (MaracAction.objects.filter(referral__area_id=meeting.area_id)
+            .exclude(referral__status=ReferralStatus.TRANSFERRED).select_related("referral__case", "organisation"))
+    recorded = base.filter(status__in=INCOMPLETE)
     if since is not None:
-        recorded &= Q(completed_at__gte=since)
-    overdue = Q(status=ActionStatus.OPEN, deadline__lt=as_of)
-    return list(MaracAction.objects.filter(referral__area_id=meeting.area_id).filter(overdue | recorded)
-                .exclude(referral__status=ReferralStatus.TRANSFERRED)
-                .select_related("referral__case", "organisation").order_by("deadline", "pk"))
+        recorded = recorded.filter(completed_at__gte=since)
+    found = {a.pk: a for a in base.filter(status=ActionStatus.OPEN, deadline__lt=as_of)}
+    found.update((a.pk, a) for a in recorded)
+    return sorted(found.values(), key=lambda a: (a.deadline, a.pk))
 
 
 def _awaiting_referrals(meeting: MaracMeeting) -> list[MaracReferral]:
     """The referrals this meeting hears: for a regular meeting, every accepted referral of the area
     not yet on a meeting, and those already put on this one; for an emergency meeting, its own."""
     has_children = Exists(ReferralChild.objects.filter(referral=OuterRef("pk")))
-    referrals = MaracReferral.objects.filter(area_id=meeting.area_id, status=ReferralStatus.ACCEPTED)
+    referrals = (MaracReferral.objects.filter(area_id=meeting.area_id, status=ReferralStatus.ACCEPTED)
+                 .annotate(children_listed=has_children).select_related("case", "repeat_of__meeting")
+                 .order_by())
     if meeting.kind == MeetingKind.EMERGENCY:
-        referrals = referrals.filter(pk=meeting.emergency_referral_id)
+        found = list(referrals.filter(pk=meeting.emergency_referral_id))
     else:
-        referrals = referrals.filter(Q(meeting__isnull=True) | Q(meeting=meeting))
-    return list(referrals.annotate(children_listed=has_children)
-                .select_related("case", "repeat_of__meeting").order_by("referred_at", "pk"))
+        # Waiting (meeting IS NULL) and already on this meeting: two small reads through
+        # marac_referral_awaiting_idx, never the area's heard cases. Unordered, so no planner
+        # prefers the (area, status, referred_at) index for its order.
+        found = list(referrals.filter(meeting__isnull=True)) + list(referrals.filter(meeting=meeting))
+    return sorted(found, key=lambda r: (r.referred_at, r.pk))
 
 
 def _heard_earlier(referrals: list[MaracReferral]) -> dict[int, dt.datetime]:

@@ -40,4 +40,6 @@ class MaracAction(models.Model):
 
     class Meta:
         ordering = ["deadline", "pk"]
-        indexes = [models.Index(fields=["status", "deadline"])]
+        indexes = [models.Index(fields=["status", "deadline"]),
+                   # The agenda's "recorded incomplete since the last meeting" (marac/agenda.py).
+                   models.Index(fields=["status", "completed_at"], name="marac_action_status_closed_idx")]

@@ -69,8 +69,8 @@ class MaracReferral(models.Model):
         ordering = ["-referred_at"]
         indexes = [models.Index(fields=["area", "status", "referred_at"]),
                    # Agenda building reads only the referrals awaiting a meeting (marac/agenda.py).
-                   models.Index(fields=["area", "referred_at"], name="marac_referral_awaiting_idx",
-                                condition=models.Q(status="accepted", meeting__isnull=True))]
+                   # (area, status, meeting IS NULL): every column an equality, so planners pick it.
+                   models.Index(fields=["area", "status", "meeting"], name="marac_referral_awaiting_idx")]
 
     def __str__(self) -> str:
         return f"MARAC referral {self.case.reference}" if self.case_id else "MARAC referral"
