@@ -36,7 +36,8 @@ def _require_personal_data(request) -> None:
 
 
 def _crumbs(meeting: MaracMeeting | None = None) -> list[dict]:
-    crumbs = [{"text": "MARAC meetings", "href": reverse("marac:meeting_list")}]
+    crumbs = [{"text": "MARAC", "href": reverse("marac:home")},
+              {"text": "MARAC meetings", "href": reverse("marac:meeting_list")}]
     if meeting is not None:
         crumbs.append({"text": _meeting_name(meeting), "href": reverse("marac:meeting_detail", args=[meeting.pk])})
     return crumbs
