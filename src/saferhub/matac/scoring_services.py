@@ -221,6 +221,35 @@ def ranked_list_compute(*, user, reference_date: dt.date, scheme=None, engine: s
     return rows, source_hash(source)
 
 
+@dataclass(frozen=True)
+class Reproduction:
+    same_input: bool
+    same_list: bool
+    input_hash: str
+
+    @property
+    def reproduced(self) -> bool:
+        return self.same_input and self.same_list
+
+
+@transaction.atomic
+def scoring_run_reproduce(*, user, run: ScoringRun, input_path=None, store: IncidentStore | None = None) -> Reproduction:
+    """Score again with the run's scheme version, reference date and engine, and compare the input
+    hash and the kept rows with the run's (nothing is stored). A run of a file needs that file."""
+    access.require_score(user)
+    if run.source == RunSource.FILE and input_path is None:
+        raise ValidationError(f"{run.reference_label} scored the file {run.source_name}: give that file to reproduce it.")
+    source = Path(input_path) if run.source == RunSource.FILE else (store or IncidentStore())
+    input_hash = source_hash(source)
+    rows = score_source(scheme=run.scheme.scheme, reference_date=run.reference_date, source=source, engine=run.engine)
+    kept = rows if run.top is None else rows[:run.top]
+    same_list = kept == [row.score_row() for row in run.rows.order_by("rank")] and len(rows) == run.eligible_count
+    audit_event(user=user, action=AuditAction.VIEW, record_type="matac_run", record_id=run.pk,
+                record_label=run.reference_label, fields=SCORE_FIELDS, purpose="MATAC run reproduced",
+                detail={"same_input": input_hash == run.input_hash, "same_list": same_list})
+    return Reproduction(same_input=input_hash == run.input_hash, same_list=same_list, input_hash=input_hash)
+
+
 def run_rows(*, user, run: ScoringRun, limit: int | None = None) -> list[ScoredPerpetrator]:
     """A run's ranked list (personal: audited as a list)."""
     access.require_see(user)

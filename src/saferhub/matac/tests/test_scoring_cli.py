@@ -75,3 +75,18 @@ def test_clear_errors(tmp_path, matac_store):
         run("import", str(bad))
     with pytest.raises(CommandError, match="No account is called nobody"):
         run("import", str(bad), "--user", "nobody")
+
+
+def test_verify_reproduces_a_run_until_the_store_changes(extract, tmp_path, matac_store):
+    run("import", str(extract))
+    run("score", "--reference-date", REF.isoformat(), "--top", "1", "--output", str(tmp_path / "r.csv"))
+    number = str(ScoringRun.objects.get().pk)
+    assert "reproduced: same input hash, same ranked list" in run("verify", number)
+    run("import", str(write_csv(tmp_path / "more.csv", [row("I9", 1, perp="NOM-B", victim="VIC-9", category="rape")])))
+    with pytest.raises(CommandError, match="not reproduced: the input has changed since the run; the ranked list differs"):
+        run("verify", number)
+    file_run = ScoringRun.objects.get(pk=int(run("score", "--input", str(extract), "--reference-date", REF.isoformat(),
+                                                 "--output", str(tmp_path / "f.csv")).split(":")[0].split()[1]))
+    with pytest.raises(CommandError, match="give that file"):
+        run("verify", str(file_run.pk))
+    assert "reproduced" in run("verify", str(file_run.pk), "--input", str(extract))

@@ -1,7 +1,8 @@
 """`saferhub matac import FILE [--rejects FILE]`, `saferhub matac score [--input FILE]
 --reference-date YYYY-MM-DD --output FILE.csv [--top N] [--engine duckdb|spark] [--scheme
-NAME[:VERSION]]` and `saferhub matac schemes [--show NAME[:VERSION]]`: police extracts into the
-encrypted incident store, ranked lists of serial perpetrators, and the scoring schemes."""
+NAME[:VERSION]]`, `saferhub matac verify RUN [--input FILE]` and `saferhub matac schemes [--show
+NAME[:VERSION]]`: police extracts into the encrypted incident store, ranked lists of serial
+perpetrators, checking a kept list can be reproduced, and the scoring schemes."""
 from __future__ import annotations
 
 import csv
@@ -65,6 +66,10 @@ class Command(BaseCommand):
         sc.add_argument("--user", help="The account the run is recorded against (default: the system)")
         sc.add_argument("--no-record", action="store_true",
                         help="Do not keep the run in the database (the input hash is still printed)")
+        verify = sub.add_parser("verify", help="Score a kept run again and say whether the same list comes out")
+        verify.add_argument("run", type=int, help="The run's number")
+        verify.add_argument("--input", help="The extract file, for a run that scored a file directly")
+        verify.add_argument("--user", help="The account the check is recorded against (default: the system)")
         schemes = sub.add_parser("schemes", help="List scoring scheme versions, or show one")
         schemes.add_argument("--show", metavar="NAME[:VERSION]", help="Print one version's parameters as JSON")
 
@@ -119,6 +124,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Run {run.pk}: {run.listed_count} of {run.eligible_count} eligible perpetrators written to "
                           f"{output} ({run.scheme.label}, {engine}, reference date {reference_date:%Y-%m-%d}); "
                           f"input hash {run.input_hash}")
+
+    def _verify(self, options):
+        from saferhub.matac.models import ScoringRun
+
+        run = ScoringRun.objects.filter(pk=options["run"]).select_related("scheme").first()
+        if run is None:
+            raise CommandError(f"There is no run {options['run']}")
+        result = services.scoring_run_reproduce(user=self._user(options), run=run, input_path=options["input"])
+        if result.reproduced:
+            self.stdout.write(f"{run.reference_label} reproduced: same input hash, same ranked list")
+            return
+        problems = [text for ok, text in ((result.same_input, "the input has changed since the run"),
+                                          (result.same_list, "the ranked list differs")) if not ok]
+        raise CommandError(f"{run.reference_label} not reproduced: {'; '.join(problems)}")
 
     def _schemes(self, options):
         if options["show"]:
