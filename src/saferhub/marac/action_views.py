@@ -55,7 +55,7 @@ def action_add(request, referral_pk: int):
                 .filter(pk=referral_pk).first())
     if referral is None:
         raise Http404("No such MARAC referral")
-    form = ActionAddForm(request.POST or None, area=referral.area)
+    form = ActionAddForm(request.POST if request.method == "POST" else None, area=referral.area)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -80,7 +80,7 @@ def action_update(request, pk: int):
     if not services.action_may_update(request.user, action):
         raise PermissionDenied("Only the agency the action is assigned to, or the MARAC coordinator, can update it.")
     initial = {"status": action.status, "outcome": action.outcome}
-    form = ActionStatusForm(request.POST or None, initial=initial)
+    form = ActionStatusForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.action_update_status(user=request.user, action_id=action.pk, status=form.cleaned_data["status"],

@@ -205,6 +205,8 @@ def test_the_plan_page_and_adding_through_it(client, plan, django_capture_on_com
     assert "no-store" in page["Cache-Control"]
     form = client.get(url + "add/")
     assert form.status_code == 200
+    empty = client.post(url + "add/", {})
+    assert empty.status_code == 200 and "Select the agency responsible for the action" in _text(empty)
     bad = client.post(url + "add/", {"organisation": plan["idas"].pk, "description": "", "deadline-day": "31",
                                      "deadline-month": "2", "deadline-year": "2030"})
     assert bad.status_code == 200 and "There is a problem" in _text(bad) and "Enter what the agency will do" in _text(bad)
