@@ -21,13 +21,13 @@ from saferhub.audit.services import change_record, snapshot
 from saferhub.audit.trail import audit_event
 from saferhub.matac import access
 from saferhub.matac.engines import ENGINES, ScoreRow, score, to_parquet_files
-from saferhub.matac.engines.duckdb_engine import Facts, IncidentLine, perpetrator_facts
+from saferhub.matac.engines.duckdb_engine import Facts, IncidentLine, facts_relation, score_relation
 from saferhub.matac.models import (
     IncidentExtract, RunSource, ScoredPerpetrator, ScoringRun, ScoringScheme, perpetrator_digest,
 )
 from saferhub.matac.scheme import DEFAULT_SCHEME, Scheme
 from saferhub.matac.store import (
-    ExtractError, IncidentStore, import_extract, source_hash, store_directory, write_rejects,
+    ExtractError, IncidentStore, connect, import_extract, source_hash, store_directory, write_rejects,
 )
 
 DEFAULT_NAME = "default"
@@ -386,9 +386,14 @@ def perpetrator_explain(*, user, perpetrator_id: str, reference_date: dt.date, s
         raise ValidationError("Enter the police nominal id of the person.")
     record = _scheme_record(scheme)
     store = store or IncidentStore()
-    rows = score(scheme=record.scheme, reference_date=reference_date, source=store, perpetrator_ids=[perpetrator_id])
-    facts = perpetrator_facts(scheme=record.scheme, reference_date=reference_date, source=store,
-                              perpetrator_id=perpetrator_id)
+    con = connect()
+    try:
+        # One decryption of the store serves both the rank and the incidents behind it.
+        store.register(con)
+        rows = score_relation(con, scheme=record.scheme, reference_date=reference_date, perpetrator_ids=[perpetrator_id])
+        facts = facts_relation(con, scheme=record.scheme, reference_date=reference_date, perpetrator_id=perpetrator_id)
+    finally:
+        con.close()
     _person_event(user, perpetrator_id, "MATAC score explanation")
     return _explain(record, facts, reference_date, rows[0] if rows else None)
 

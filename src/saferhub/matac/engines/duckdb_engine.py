@@ -139,16 +139,22 @@ def perpetrator_facts(*, scheme: Scheme, reference_date: dt.date, source, perpet
     con = connect()
     try:
         register_source(con, source)
-        params = {"start": window_start(scheme, reference_date), "reference": reference_date, "id": perpetrator_id}
-        lines = con.execute(f"""
-            SELECT incident_id, max(incident_date), list_sort(list(DISTINCT offence_category)),
-                max({_gravity(scheme)}), count(DISTINCT victim_id)
-            FROM incidents WHERE perpetrator_id = $id AND incident_date BETWEEN $start AND $reference
-            GROUP BY incident_id ORDER BY max(incident_date) DESC, incident_id""", params).fetchall()
-        victims, last, dob = con.execute("""
-            SELECT count(DISTINCT victim_id), max(incident_date), max(perpetrator_dob) FROM incidents
-            WHERE perpetrator_id = $id AND incident_date BETWEEN $start AND $reference""", params).fetchall()[0]
+        return facts_relation(con, scheme=scheme, reference_date=reference_date, perpetrator_id=perpetrator_id)
     finally:
         con.close()
+
+
+def facts_relation(con, *, scheme: Scheme, reference_date: dt.date, perpetrator_id: str,
+                   relation: str = "incidents") -> Facts:
+    """One person's incidents in the window of the relation already registered in `con`."""
+    params = {"start": window_start(scheme, reference_date), "reference": reference_date, "id": perpetrator_id}
+    lines = con.execute(f"""
+        SELECT incident_id, max(incident_date), list_sort(list(DISTINCT offence_category)),
+            max({_gravity(scheme)}), count(DISTINCT victim_id)
+        FROM {relation} WHERE perpetrator_id = $id AND incident_date BETWEEN $start AND $reference
+        GROUP BY incident_id ORDER BY max(incident_date) DESC, incident_id""", params).fetchall()
+    victims, last, dob = con.execute(f"""
+        SELECT count(DISTINCT victim_id), max(incident_date), max(perpetrator_dob) FROM {relation}
+        WHERE perpetrator_id = $id AND incident_date BETWEEN $start AND $reference""", params).fetchall()[0]
     return Facts(incidents=tuple(IncidentLine(i, d, tuple(c), int(wt), int(v)) for i, d, c, wt, v in lines),
                  distinct_victims=int(victims or 0), last_incident_date=last, dob=dob)
