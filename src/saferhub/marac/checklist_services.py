@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import IO
 
 import yaml
 from django.core.exceptions import PermissionDenied, ValidationError

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from saferhub.marac import criteria
-from saferhub.marac.models import Criterion, MaracArea, MaracReferral
+from saferhub.marac.models import Criterion, MaracReferral
 from saferhub.marac.referral_services import referral_submit
 from saferhub.marac.tests.referral_fixtures import *  # noqa: F401,F403
 from saferhub.marac.tests.referral_fixtures import VICTIM_NAME, referral_input

@@ -3,7 +3,6 @@ the stalking screen), who sees a referral (another agency gets exactly a missing
 coordinator's queue with accept and decline, and loading a checklist version."""
 import datetime as dt
 import html
-import io
 import re
 
 import pytest
@@ -232,7 +231,6 @@ def test_the_referrer_cannot_accept_or_decline(sign_in, referrer, area):
 # Checklist versions -----------------------------------------------------------------------------
 
 def test_an_administrator_loads_licensed_wording_as_a_new_version(sign_in, administrator, referrer, area):
-    administrator.personal_data_scope = PersonalDataScope.NONE
     first = referral_submit(user=referrer, area=area, referral=referral_input())
     licensed = DEFAULT_CHECKLIST.read_text().replace("topic: Threats to kill}", "topic: Threats to kill, wording: Licensed question text}")
     licensed = licensed.replace("licence_note: Neutral", "licence_note: Licensed wording. Neutral")

@@ -10,7 +10,7 @@ from saferhub.audit.models import AuditEvent
 from saferhub.marac.checklist_services import checklist_current
 from saferhub.marac.models import ChecklistAnswer, MaracReferral, ReferralChild, ReferralStatus
 from saferhub.marac.referral_services import (
-    ChildInput, PersonInput, referral_accept, referral_decline, referral_submit,
+    PersonInput, referral_accept, referral_decline, referral_submit,
 )
 from saferhub.marac.tests.referral_fixtures import *  # noqa: F401,F403
 from saferhub.marac.tests.referral_fixtures import VICTIM_NAME, referral_input
