@@ -294,9 +294,10 @@ def _sql_params(values) -> str:
     return ", ".join("?" for _ in values)
 
 
-# The figures a service dashboard reads, written by hand: the service's own elements, for the
-# periods the page shows, from approved returns (or loaded without one), summed by element, option,
-# period type and period start.
+# The figures a service dashboard reads, written by hand: the totals of the service's own elements,
+# and the options of those an indicator names, for the two quarters it compares (with their
+# months), from approved returns (or loaded without one), summed by element, option, period type
+# and period start.
 DASHBOARD_SQL = """
 SELECT e.slug, o.code, v.period_type, v.period_start, SUM(v.value)
 FROM performance_datavalue v
@@ -305,8 +306,20 @@ LEFT JOIN performance_breakdownoption o ON o.id = v.option_id
 LEFT JOIN performance_datareturn r ON r.id = v.data_return_id
 WHERE v.service_id = ? AND v.period_start IN ({starts})
   AND v.data_element_id IN (SELECT dataelement_id FROM performance_dataelement_services WHERE service_id = ?)
+  AND (v.option_id IS NULL OR e.slug IN ({optioned}))
   AND (v.data_return_id IS NULL OR r.status = 'approved')
 GROUP BY e.slug, o.code, v.period_type, v.period_start
+"""
+
+# One figure's page: the element's values for the service, options too, for the periods it shows.
+FIGURE_SQL = """
+SELECT o.code, v.period_type, v.period_start, SUM(v.value)
+FROM performance_datavalue v
+LEFT JOIN performance_breakdownoption o ON o.id = v.option_id
+LEFT JOIN performance_datareturn r ON r.id = v.data_return_id
+WHERE v.data_element_id = ? AND v.service_id = ? AND v.period_start IN ({starts})
+  AND (v.data_return_id IS NULL OR r.status = 'approved')
+GROUP BY o.code, v.period_type, v.period_start
 """
 
 # One element's monthly and quarterly totals over every service, from approved returns.
@@ -416,23 +429,35 @@ class Bench:
     # --- The service dashboard -----------------------------------------------------------------
 
     def dashboard(self, service) -> None:
+        """The service's summary page: headline figures with their targets and every figure's total
+        for the quarter and a year before, read in one query of two quarters' totals."""
         from saferhub.performance import dashboards
-        from saferhub.performance.analysis import Figures, indicator_elements
+        from saferhub.performance.analysis import Figures, quarter_starts
+        from saferhub.performance.expressions import Expression
+        from django.db.models import Q
+
+        from saferhub.performance.models import PeriodType, Target
 
         pages, _ = self.measure(
             "dashboard.page", lambda st: f"Service dashboard page ({service.slug}, {st.quarter.label})",
             lambda st: _get(self.client, f"/performance/services/{service.slug}/?quarter={st.quarter.slug}"),
-            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e6:.1f} MB of HTML")
+            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
         builders, built = self.measure(
             "dashboard.data", "  its data: dashboards.service_dashboard()",
             lambda st: dashboards.service_dashboard(slug=service.slug, quarter=st.quarter),
-            note=lambda st, b: f"{len(b.panels)} panels, {len(b.all_blocks())} tables, "
-                               f"{sum(1 for x in b.all_blocks() if x.chart)} charts")
-        slugs = {e.slug for e in service.data_elements.all()}
-        slugs |= {s for i in service.computed_indicators.all() for s in indicator_elements(i)}
+            note=lambda st, b: f"{len(b.rows)} figures, {len(b.headline)} headline, {len(b.all_blocks())} tables, "
+                               f"{sum(1 for x in b.all_blocks() if x.chart)} chart")
+        references = [ref for i in service.computed_indicators.all() for text in (i.numerator, i.denominator)
+                      for ref in Expression.parse(text).references]
+        slugs = {e.slug for e in service.data_elements.all()} | {ref.element for ref in references}
+        optioned = sorted({ref.element for ref in references if ref.option is not None})
+
+        def starts_of(stage):
+            return quarter_starts([stage.quarter, stage.quarter.same_quarter_years_ago(1)])
 
         def load(stage):
-            return Figures.load(elements=slugs, services=[service], starts=dashboards._load_starts(stage.quarter))
+            return Figures.load(elements=slugs, services=[service], starts=starts_of(stage), totals_only=True,
+                                period_types=PeriodType.values, options_of=optioned)
 
         loads, figures = self.measure("dashboard.query", "  its query: analysis.Figures.load()", load,
                                       note=lambda st, f: f"{len(f.sums):,} sums")
@@ -440,8 +465,9 @@ class Bench:
         raws, _ = self.direct("dashboard.raw", "  Figures.load()'s SQL run by hand", lambda st: (sql[st], ()))
 
         def direct_query(stage):
-            starts = sorted(s.isoformat() for s in dashboards._load_starts(stage.quarter))
-            return DASHBOARD_SQL.format(starts=_sql_params(starts)), [service.pk, *starts, service.pk]
+            starts = sorted(s.isoformat() for s in starts_of(stage))
+            return (DASHBOARD_SQL.format(starts=_sql_params(starts), optioned=_sql_params(optioned)),
+                    [service.pk, *starts, service.pk, *optioned])
 
         directs, rows = self.direct("dashboard.direct", "  direct SQL: the same figures", direct_query,
                                     note=lambda st, r: f"{len(r):,} rows")
@@ -450,22 +476,66 @@ class Bench:
             sums = {(None, slug, code, ptype, dt.date.fromisoformat(start)): total for slug, code, ptype, start, total in rows[stage]}
             self.checks.append(f"Service dashboard, {stage.years} years: the direct SQL gives the same {len(sums):,} sums as "
                                f"Figures.load: {'yes' if sums == figures[stage].sums else 'NO'}")
+        targets = Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__in=service.data_elements.all()))
+        self.measure("dashboard.targets", "  its target ratings: dashboards._targets()", lambda st: dashboards._targets(targets),
+                     note=lambda st, r: f"{len(r)} targets")
         last = self.stages[-1]
         self.plans.append(("Service dashboard, Figures.load()", last.plan(sql[last])))
         self.plans.append(("Service dashboard, direct SQL", last.plan(*direct_query(last))))
         for text in self.captured(last, lambda: dashboards.service_dashboard(slug=service.slug, quarter=last.quarter)):
             if "performance_datavalue" in text and text != sql[last]:
-                self.plans.append(("Service dashboard, target statuses", last.plan(text)))
-        self._chart(service, built)
+                self.plans.append(("Service dashboard, target ratings", last.plan(text)))
 
-    def _chart(self, service, built: dict) -> None:
-        """One chart image. Each is a request of its own, which builds the whole dashboard again to
-        find its chart; the SVG is drawn once and kept (charts._svg)."""
+    def figure_page(self, service, element) -> None:
+        """One figure's page on the service (a monthly element with a breakdown: the most charts and
+        tables), and one of its chart images."""
+        from saferhub.performance import dashboards
+        from saferhub.performance.analysis import Figures
+        from saferhub.performance.models import PeriodType
+
+        base = f"/performance/services/{service.slug}/figures/{element.slug}/"
+        pages, _ = self.measure(
+            "figure.page", lambda st: f"Figure page ({element.slug}, monthly by {element.breakdown.name.lower()})",
+            lambda st: _get(self.client, f"{base}?quarter={st.quarter.slug}"),
+            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
+        builders, built = self.measure(
+            "figure.data", "  its data: dashboards.service_element_page()",
+            lambda st: dashboards.service_element_page(slug=service.slug, element_slug=element.slug, quarter=st.quarter),
+            note=lambda st, b: f"{len(b.all_blocks())} tables, {sum(1 for x in b.all_blocks() if x.chart)} charts")
+
+        def load(stage):
+            return Figures.load(elements=[element.slug], services=[service], starts=dashboards._load_starts(stage.quarter),
+                                period_types=PeriodType.values)
+
+        loads, figures = self.measure("figure.query", "  its query: analysis.Figures.load()", load,
+                                      note=lambda st, f: f"{len(f.sums):,} sums")
+        sql = {stage: self.captured(stage, lambda: load(stage))[0] for stage in self.stages}
+        raws, _ = self.direct("figure.raw", "  Figures.load()'s SQL run by hand", lambda st: (sql[st], ()))
+
+        def direct_query(stage):
+            starts = sorted(s.isoformat() for s in dashboards._load_starts(stage.quarter))
+            return FIGURE_SQL.format(starts=_sql_params(starts)), [element.pk, service.pk, *starts]
+
+        directs, rows = self.direct("figure.direct", "  direct SQL: the same figures", direct_query,
+                                    note=lambda st, r: f"{len(r):,} rows")
+        for stage in self.stages:
+            sums = {(None, element.slug, code, ptype, dt.date.fromisoformat(start)): total for code, ptype, start, total in rows[stage]}
+            self.checks.append(f"Figure page, {stage.years} years: the direct SQL gives the same {len(sums):,} sums as "
+                               f"Figures.load: {'yes' if sums == figures[stage].sums else 'NO'}")
+        last = self.stages[-1]
+        self.plans.append(("Figure page, Figures.load()", last.plan(sql[last])))
+        self.plans.append(("Figure page, direct SQL", last.plan(*direct_query(last))))
+        charts = self._chart(base, built)
+        self.link(directs, pages, builders, loads, raws, charts)
+
+    def _chart(self, base: str, built: dict) -> dict:
+        """One chart image of a figure's page: a request of its own, which reads only that
+        figure's values (service_element_blocks). The SVG is drawn once and kept (charts._svg)."""
         from saferhub.performance import charts
 
         def url(stage):
             chart = next(b.chart for b in built[stage].all_blocks() if b.chart and b.chart.kind == "grouped_bars")
-            return f"/performance/services/{service.slug}/charts/{chart.key}.svg?quarter={stage.quarter.slug}"
+            return f"{base}charts/{chart.key}.svg?quarter={stage.quarter.slug}"
 
         cold = {}
         for stage in self.stages:
@@ -474,9 +544,10 @@ class Bench:
             began = time.perf_counter()
             _get(self.client, url(stage))
             cold[stage] = time.perf_counter() - began
-        self.measure("dashboard.chart", "Chart image of the dashboard, SVG already drawn",
-                     lambda st: _get(self.client, url(st)), rewarm=False,
-                     note=lambda st, r: f"{_ms(cold[st])} when drawn too; {charts._svg.cache_info().maxsize} SVGs kept")
+        rows, _ = self.measure("figure.chart", "Chart image of the figure page, SVG already drawn",
+                               lambda st: _get(self.client, url(st)), rewarm=False,
+                               note=lambda st, r: f"{_ms(cold[st])} when drawn too")
+        return rows
 
     # --- Year on year --------------------------------------------------------------------------
 
@@ -639,7 +710,11 @@ def _print_verdict(bench: Bench) -> None:
     print("Against the targets (within 2× of the direct SQL; no slower as years accumulate, allowing 1.3×):")
     for key, what in [("dashboard.query", "Service dashboard, its query layer (Figures.load)"),
                       ("dashboard.data", "Service dashboard, all its data (service_dashboard)"),
-                      ("dashboard.page", "Service dashboard page")]:
+                      ("dashboard.page", "Service dashboard page"),
+                      ("figure.query", "Figure page, its query layer (Figures.load)"),
+                      ("figure.data", "Figure page, all its data (service_element_page)"),
+                      ("figure.page", "Figure page"),
+                      ("figure.chart", "Figure page, one chart image (already drawn)")]:
         row = rows[(key, last.years)]
         print(f"  {what:<62} {row.ratio:6.1f}× direct: {'meets' if row.ratio <= 2 else 'MISSES'} the 2× target")
     for key in sorted({r.key.split('.')[1] for r in bench.rows if r.key.startswith("yoy.")}):
@@ -648,7 +723,10 @@ def _print_verdict(bench: Bench) -> None:
             label = f"Year on year, {key}, {what}"
             print(f"  {label:<62} {row.ratio:6.1f}× direct: {'meets' if row.ratio <= 2 else 'MISSES'} the 2× target")
     if first is not last:
-        for key, what in [("dashboard.page", "Service dashboard page"), ("dashboard.query", "Service dashboard query")] + [
+        for key, what in [("dashboard.page", "Service dashboard page"), ("dashboard.query", "Service dashboard query"),
+                          ("dashboard.targets", "Service dashboard target ratings"),
+                          ("figure.page", "Figure page"), ("figure.query", "Figure page query"),
+                          ("figure.chart", "Figure page chart image")] + [
                 (f"yoy.{k}.{part}", f"Year-on-year {what}, {k}") for k in sorted({r.key.split('.')[1] for r in bench.rows
                                                                                    if r.key.startswith('yoy.')})
                 for part, what in (("page", "page"), ("raw", "query"))]:
@@ -732,6 +810,7 @@ def main() -> int:
                           key=lambda e: (len(framework.option_ids[e.breakdown_id]), -e.order))
         before = _load_average()
         bench.dashboard(service)
+        bench.figure_page(service, broken_down)
         for element in (plain, broken_down):
             bench.year_on_year(element)
         report_charts = bench.report(args.report_runs)

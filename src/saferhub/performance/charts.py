@@ -69,6 +69,12 @@ def _svg(spec_json: str) -> str:
     return vl_convert.vegalite_to_svg(json.loads(spec_json), allowed_base_urls=[])
 
 
+@lru_cache(maxsize=2048)
+def _spec_json(kind: str, title: str, data_json: str) -> str:
+    spec = BUILDERS[kind](title, **json.loads(data_json))
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
 @dataclass
 class Chart:
     """A chart's kind, its data and its text alternative; the specification is built only when the
@@ -80,13 +86,15 @@ class Chart:
     alt: str
     data: dict = field(default_factory=dict)
 
-    @cached_property
-    def spec(self) -> dict:
-        return BUILDERS[self.kind](self.title, **self.data)
-
     @property
+    def spec(self) -> dict:
+        return json.loads(self.spec_json)
+
+    @cached_property
     def spec_json(self) -> str:
-        return json.dumps(self.spec, sort_keys=True, separators=(",", ":"))
+        # Altair takes tens of milliseconds to build a specification: a chart drawn before (the
+        # same kind, title and data) reuses it, so a chart image already drawn costs almost nothing.
+        return _spec_json(self.kind, self.title, json.dumps(self.data, sort_keys=True, separators=(",", ":")))
 
     @property
     def digest(self) -> str:

@@ -503,7 +503,8 @@ def service_element_blocks(*, slug: str, element_slug: str, quarter: FinancialQu
     element = _service_element(service, element_slug)
     if quarter is None:
         quarter = _default_quarter(list(DataReturn.objects.filter(service=service)))
-    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter))
+    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter),
+                           period_types=PeriodType.values)
     return _Blocks(element_panel(element, quarter, figures).blocks)
 
 
@@ -515,7 +516,8 @@ def service_element_page(*, slug: str, element_slug: str, quarter: FinancialQuar
     element = _service_element(service, element_slug)
     returns = list(DataReturn.objects.filter(service=service).order_by("-quarter_start"))
     quarter = quarter or _default_quarter(returns)
-    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter))
+    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter),
+                           period_types=PeriodType.values)
     panel = element_panel(element, quarter, figures)
     statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True), data_element=element))
     order = list(service.data_elements.order_by("order", "name").values_list("slug", "name"))
@@ -586,7 +588,7 @@ def strategy_dashboard(*, slug: str, item_pk: int | None = None, quarter: Financ
             latest=Max("quarter_start"))["latest"]
         quarter = FinancialQuarter.from_date(latest) if latest else FinancialQuarter.from_date(dt.date.today()).previous()
     slugs = {e.slug for e in elements.values()} | {s for i in indicators.values() for s in analysis.indicator_elements(i)}
-    figures = Figures.load(elements=slugs, starts=_load_starts(quarter)) if slugs else Figures()
+    figures = Figures.load(elements=slugs, starts=_load_starts(quarter), period_types=PeriodType.values) if slugs else Figures()
     service_rows = _service_rows(Service.objects.filter(pk__in=list(services)))
     groups = []
     for item_id, item in items.items():
@@ -621,7 +623,7 @@ def strategy_chart_blocks(*, slug: str, item_pk: int | None, quarter: FinancialQ
                   .prefetch_related("breakdown__options") if match[2].startswith(f"{e.slug}-")]
     if not candidates:
         raise Http404("No such chart")
-    figures = Figures.load(elements=[e.slug for e in candidates], starts=_load_starts(quarter))
+    figures = Figures.load(elements=[e.slug for e in candidates], starts=_load_starts(quarter), period_types=PeriodType.values)
     return _Blocks([block for e in candidates
                     for block in element_panel(e, quarter, figures, key_prefix=f"item-{item.pk}-").blocks])
 
