@@ -10,19 +10,13 @@ import itertools
 from django.utils import timezone
 
 from saferhub.marac.models import (
-    ActionStatus, ChecklistQuestion, MaracAction, MaracArea, MaracMeeting, MaracReferral, MeetingKind, MeetingStatus,
+    ActionStatus, MaracAction, MaracArea, MaracMeeting, MaracReferral, MeetingKind, MeetingStatus,
     ReferralChild, ReferralStatus, RiskChecklist,
 )
 from saferhub.people.factories import PersonFactory
 from saferhub.people.models import Case, CaseKind, CaseParticipant, CaseParty
 
 _numbers = itertools.count(1)
-TOPICS = ["current injury", "very frightened", "what they fear", "isolation", "depression or suicidal thoughts",
-          "separation in the past year", "child-contact conflict", "stalking or harassment",
-          "pregnancy or recent birth", "abuse more often", "abuse worse", "controlling or jealous", "weapons used",
-          "threats to kill", "strangulation, choking or suffocation", "sexual abuse", "another person feared",
-          "hurt anyone else", "hurt animals", "financial issues", "substances or mental health",
-          "abuser's suicide threats", "breached bail or orders", "criminal history"]
 
 
 def area_make(*, organisation, coordinators=(), **values) -> MaracArea:
@@ -38,15 +32,10 @@ def area_make(*, organisation, coordinators=(), **values) -> MaracArea:
 
 
 def checklist_current() -> RiskChecklist:
-    """The current checklist, made (24 neutral topics) if there is none yet."""
-    checklist = RiskChecklist.objects.filter(is_current=True).first()
-    if checklist is None:
-        checklist = RiskChecklist.objects.create(name="Risk checklist (neutral topics)", version=1, is_current=True)
-        ChecklistQuestion.objects.bulk_create([
-            ChecklistQuestion(checklist=checklist, number=n, key=topic.replace(" ", "-").replace(",", "").replace("'", ""),
-                              topic=topic.capitalize(), triggers_stalking_screen=(topic == "stalking or harassment"))
-            for n, topic in enumerate(TOPICS, start=1)])
-    return checklist
+    """The current checklist: the neutral one Saferhub ships, installed on first use."""
+    from saferhub.marac.checklist_services import checklist_current as current
+
+    return current()
 
 
 def referral_make(*, area: MaracArea, user=None, status: str = ReferralStatus.ACCEPTED, children: int = 0,
@@ -72,7 +61,10 @@ def referral_make(*, area: MaracArea, user=None, status: str = ReferralStatus.AC
     if with_people:
         if user is None:
             raise ValueError("referral_make(with_people=True) needs user=: people are registered by staff")
-        people = [(PersonFactory(user=user), "victim"), (PersonFactory(user=user), "perpetrator")]
+        # Adults born 1960–1999, whatever the factory's sequence has reached.
+        born = [dt.date(1960, 1, 1) + dt.timedelta(days=(next(_numbers) * 397) % 14600) for _ in range(2)]
+        people = [(PersonFactory(user=user, date_of_birth=born[0]), "victim"),
+                  (PersonFactory(user=user, date_of_birth=born[1]), "perpetrator")]
         for n in range(children):
             child = PersonFactory(user=user, date_of_birth=timezone.localdate() - dt.timedelta(days=365 * (4 + n) + 30))
             people.append((child, "child"))
