@@ -34,6 +34,11 @@ def may_manage_schemes(user) -> bool:
     return may_see(user) and user.has_role(Role.ADMINISTRATOR)
 
 
+def may_remove_rows(user) -> bool:
+    """May remove rows from the incident store (corrections, erasure, retention)."""
+    return may_see(user) and (user.has_role(Role.ADMINISTRATOR) or user.is_data_protection_lead)
+
+
 def require_see(user) -> None:
     """None (the command line, run by the server's operator) passes; anyone else must may_see."""
     if user is not None and not may_see(user):
@@ -44,6 +49,12 @@ def require_score(user) -> None:
     require_see(user)
     if user is not None and not may_score(user):
         raise PermissionDenied("Importing extracts and scoring need the contributor role or above.")
+
+
+def require_remove_rows(user) -> None:
+    require_see(user)
+    if user is not None and not may_remove_rows(user):
+        raise PermissionDenied("Only an administrator or a data protection lead may remove rows from the store.")
 
 
 def require_manage_schemes(user) -> None:

@@ -150,6 +150,27 @@ def extract_import(*, user, path, file_name: str | None = None, rejects_path=Non
     return extract
 
 
+@transaction.atomic
+def store_rows_remove(*, user, reason: str, perpetrator_id: str | None = None, victim_id: str | None = None,
+                      before: dt.date | None = None, store: IncidentStore | None = None) -> int:
+    """Remove a person's rows (a correction or an erasure) or every row dated before a day (a
+    retention schedule) from the incident store; returns how many. Runs made before keep their
+    lists, but will no longer reproduce from the store."""
+    access.require_remove_rows(user)
+    if not (reason or "").strip():
+        raise ValidationError("Say why the rows are being removed.")
+    chosen = [name for name, value in (("perpetrator", perpetrator_id), ("victim", victim_id), ("date", before)) if value]
+    if len(chosen) != 1:
+        raise ValidationError("Give exactly one of a perpetrator id, a victim id or a date.")
+    store = store or IncidentStore()
+    removed = store.remove_rows(perpetrator_id=(perpetrator_id or "").strip() or None,
+                                victim_id=(victim_id or "").strip() or None, before=before)
+    audit_event(user=user, action=AuditAction.DELETE, record_type="matac_store", record_label="MATAC incident store",
+                fields=EXTRACT_FIELDS, purpose=reason.strip()[:200],
+                detail={"rows_removed": removed, "by": chosen[0], "store_hash": store.content_hash()})
+    return removed
+
+
 # Runs -------------------------------------------------------------------------------------------
 
 def score_source(*, scheme: Scheme, reference_date: dt.date, source, engine: str, perpetrator_ids=None, top=None) -> list[ScoreRow]:

@@ -347,6 +347,62 @@ class IncidentStore:
         if new == 0:
             return StoreAddition(new_rows=0, already_present=accepted, segment=None)
         table = con.sql(f"SELECT {NORMALISED_SELECT} FROM new_rows ORDER BY perpetrator_id, incident_date, incident_id, victim_id").to_arrow_table()
+        segment = self._write_segment(table)
+        manifest = self.manifest()
+        manifest["segments"].append(segment)
+        self._write_manifest(manifest)
+        name = segment["name"]
+        return StoreAddition(new_rows=new, already_present=accepted - new, segment=name)
+
+
+    def remove_rows(self, *, perpetrator_id: str | None = None, victim_id: str | None = None,
+                    before: dt.date | None = None) -> int:
+        """Remove every row of one perpetrator or victim, or every row dated before a day (a
+        correction, an erasure, a retention schedule). Segments holding such rows are rewritten
+        under new names, or dropped when nothing is left; returns the rows removed."""
+        conditions, params = [], {}
+        if perpetrator_id is not None:
+            conditions.append("perpetrator_id = $perpetrator_id")
+            params["perpetrator_id"] = perpetrator_id
+        if victim_id is not None:
+            conditions.append("victim_id = $victim_id")
+            params["victim_id"] = victim_id
+        if before is not None:
+            conditions.append("incident_date < $before")
+            params["before"] = before
+        if not conditions:
+            raise ValueError("Say which rows to remove: a perpetrator, a victim or a date.")
+        removed = 0
+        with self.locked():
+            manifest = self.manifest()
+            kept_segments, dropped = [], []
+            for segment in manifest["segments"]:
+                path = self.directory / segment["name"]
+                table = pq.read_table(pa.BufferReader(unseal(path.read_bytes(), segment["name"].encode())))
+                con = connect()
+                try:
+                    con.register("segment", table)
+                    matching = con.execute(f"SELECT count(*) FROM segment WHERE {' OR '.join(conditions)}",
+                                           params).fetchall()[0][0]
+                    if not matching:
+                        kept_segments.append(segment)
+                        continue
+                    remaining = con.sql(f"SELECT * FROM segment WHERE NOT ({' OR '.join(conditions)})",
+                                        params=params).to_arrow_table()
+                finally:
+                    con.close()
+                removed += matching
+                dropped.append(path)
+                if remaining.num_rows:
+                    kept_segments.append(self._write_segment(remaining))
+            if removed:
+                manifest["segments"] = kept_segments
+                self._write_manifest(manifest)
+                for path in dropped:
+                    path.unlink(missing_ok=True)
+        return removed
+
+    def _write_segment(self, table: pa.Table) -> dict:
         sink = pa.BufferOutputStream()
         pq.write_table(table.cast(ARROW_SCHEMA), sink, compression="zstd")
         plaintext = sink.getvalue().to_pybytes()
@@ -356,13 +412,13 @@ class IncidentStore:
         temporary.write_bytes(seal(plaintext, name.encode()))
         os.chmod(temporary, 0o600)
         os.replace(temporary, self.directory / name)
-        manifest = self.manifest()
-        manifest["segments"].append({"name": name, "rows": new, "sha256": hashlib.sha256(plaintext).hexdigest(),
-                                     "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        return {"name": name, "rows": table.num_rows, "sha256": hashlib.sha256(plaintext).hexdigest(),
+                "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+    def _write_manifest(self, manifest: dict) -> None:
         written = self.directory / ".manifest.json.tmp"
         written.write_text(json.dumps(manifest, indent=1))
         os.replace(written, self.manifest_path)
-        return StoreAddition(new_rows=new, already_present=accepted - new, segment=name)
 
 
 @dataclass

@@ -173,3 +173,20 @@ def test_scoring_a_file_directly_leaves_rejected_rows_out(tmp_path):
     rows = good_rows() + [row("I9", 10, perp="NOM-1", victim="VIC-9", category="burglary")]
     result = score(scheme=DEFAULT_SCHEME, reference_date=REF, source=write_csv(tmp_path / "x.csv", rows))
     assert result[0].incident_count == 2 and result[0].distinct_victims == 3
+
+
+def test_rows_are_removed_by_person_or_date(tmp_path, matac_store):
+    rows = good_rows() + [row("I7", 900, perp="NOM-2", victim="VIC-7"), row("I8", 20, perp="NOM-2", victim="VIC-8")]
+    import_extract(write_csv(tmp_path / "a.csv", rows[:3]), store=matac_store, today=TODAY)
+    import_extract(write_csv(tmp_path / "b.csv", rows), store=matac_store, today=TODAY)
+    before = matac_store.content_hash()
+    assert matac_store.remove_rows(perpetrator_id="NOM-9") == 0 and matac_store.content_hash() == before
+    assert matac_store.remove_rows(perpetrator_id="NOM-1") == 3
+    assert matac_store.row_count() == 2 and len(matac_store.manifest()["segments"]) == 1
+    assert matac_store.remove_rows(before=REF - dt.timedelta(days=100)) == 1
+    assert matac_store.table().column("incident_id").to_pylist() == ["I8"]
+    assert len(list(matac_store.directory.glob("*.sealed"))) == 1
+    assert matac_store.remove_rows(victim_id="VIC-8") == 1 and matac_store.row_count() == 0
+    assert list(matac_store.directory.glob("*.sealed")) == []
+    with pytest.raises(ValueError, match="Say which rows"):
+        matac_store.remove_rows()

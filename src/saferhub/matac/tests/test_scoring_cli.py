@@ -1,5 +1,6 @@
 """`saferhub matac import|score|schemes`: counts, the ranked list CSV and clear errors."""
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -90,3 +91,16 @@ def test_verify_reproduces_a_run_until_the_store_changes(extract, tmp_path, mata
     with pytest.raises(CommandError, match="give that file"):
         run("verify", str(file_run.pk))
     assert "reproduced" in run("verify", str(file_run.pk), "--input", str(extract))
+
+
+def test_remove_rows_is_audited_and_changes_the_hash(extract, tmp_path, matac_store):
+    run("import", str(extract))
+    before = matac_store.content_hash()
+    assert "2 rows removed" in run("remove", "--perpetrator-id", "NOM-A", "--reason", "Erasure request 17")
+    assert matac_store.content_hash() != before and matac_store.row_count() == 2
+    [event] = AuditEvent.objects.filter(record_type="matac_store", action="delete")
+    assert event.detail["rows_removed"] == 2 and "NOM-A" not in repr(event.detail)
+    assert "1 rows removed" in run("remove", "--before", (REF - dt.timedelta(days=35)).isoformat(), "--reason", "Retention")
+    assert matac_store.row_count() == 1
+    with pytest.raises(CommandError, match="--before must be a date"):
+        run("remove", "--before", "soon", "--reason", "x")

@@ -164,3 +164,16 @@ def test_the_engine_comes_from_the_setting_when_not_chosen(analyst, matac_store,
         services.scoring_run_create(user=analyst, reference_date=REF)
     settings.MATAC_ENGINE = "duckdb"
     assert services.scoring_run_create(user=analyst, reference_date=REF).engine == "duckdb"
+
+
+def test_only_administrators_and_data_protection_leads_remove_rows(make_user, analyst, extract, matac_store):
+    services.extract_import(user=analyst, path=extract, today=REF)
+    with pytest.raises(PermissionDenied):
+        services.store_rows_remove(user=analyst, reason="Correction", perpetrator_id="NOM-A")
+    lead = make_user(Role.VIEWER, username="dp_lead", personal_data_scope=PersonalDataScope.PARTIES,
+                     is_data_protection_lead=True)
+    with pytest.raises(ValidationError, match="exactly one"):
+        services.store_rows_remove(user=lead, reason="Correction", perpetrator_id="NOM-A", before=REF)
+    with pytest.raises(ValidationError, match="why"):
+        services.store_rows_remove(user=lead, reason=" ", perpetrator_id="NOM-A")
+    assert services.store_rows_remove(user=lead, reason="Correction", perpetrator_id="NOM-A") == 2

@@ -1,8 +1,9 @@
 """`saferhub matac import FILE [--rejects FILE]`, `saferhub matac score [--input FILE]
 --reference-date YYYY-MM-DD --output FILE.csv [--top N] [--engine duckdb|spark] [--scheme
-NAME[:VERSION]]`, `saferhub matac verify RUN [--input FILE]` and `saferhub matac schemes [--show
+NAME[:VERSION]]`, `saferhub matac verify RUN [--input FILE]`, `saferhub matac remove (--perpetrator-id ID |
+--victim-id ID | --before YYYY-MM-DD) --reason TEXT` and `saferhub matac schemes [--show
 NAME[:VERSION]]`: police extracts into the encrypted incident store, ranked lists of serial
-perpetrators, checking a kept list can be reproduced, and the scoring schemes."""
+perpetrators, checking a kept list can be reproduced, removing rows, and the scoring schemes."""
 from __future__ import annotations
 
 import csv
@@ -38,11 +39,11 @@ def write_ranked_csv(rows, path: Path) -> None:
                              row.age_at_last_incident])
 
 
-def _date(value: str) -> dt.date:
+def _date(value: str, option: str = "--reference-date") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--reference-date must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise CommandError(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
 class Command(BaseCommand):
@@ -66,6 +67,13 @@ class Command(BaseCommand):
         sc.add_argument("--user", help="The account the run is recorded against (default: the system)")
         sc.add_argument("--no-record", action="store_true",
                         help="Do not keep the run in the database (the input hash is still printed)")
+        remove = sub.add_parser("remove", help="Remove a person's rows, or rows before a date, from the store")
+        which = remove.add_mutually_exclusive_group(required=True)
+        which.add_argument("--perpetrator-id")
+        which.add_argument("--victim-id")
+        which.add_argument("--before", help="YYYY-MM-DD: remove every row dated before this day")
+        remove.add_argument("--reason", required=True, help="Why (kept in the audit trail; no personal details)")
+        remove.add_argument("--user", help="The account the removal is recorded against (default: the system)")
         verify = sub.add_parser("verify", help="Score a kept run again and say whether the same list comes out")
         verify.add_argument("run", type=int, help="The run's number")
         verify.add_argument("--input", help="The extract file, for a run that scored a file directly")
@@ -124,6 +132,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Run {run.pk}: {run.listed_count} of {run.eligible_count} eligible perpetrators written to "
                           f"{output} ({run.scheme.label}, {engine}, reference date {reference_date:%Y-%m-%d}); "
                           f"input hash {run.input_hash}")
+
+    def _remove(self, options):
+        before = _date(options["before"], "--before") if options["before"] else None
+        removed = services.store_rows_remove(user=self._user(options), reason=options["reason"], before=before,
+                                             perpetrator_id=options["perpetrator_id"], victim_id=options["victim_id"])
+        self.stdout.write(f"{removed} rows removed from the incident store")
 
     def _verify(self, options):
         from saferhub.matac.models import ScoringRun
