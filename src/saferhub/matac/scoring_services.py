@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from saferhub.audit.models import AuditAction
 from saferhub.audit.services import change_record, snapshot
@@ -130,7 +131,7 @@ def extract_import(*, user, path, file_name: str | None = None, rejects_path=Non
     path = Path(path)
     store = store or IncidentStore()
     try:
-        result = import_extract(path, store=store, today=today)
+        result = import_extract(path, store=store, today=today or timezone.localdate())
     except ExtractError as exc:
         raise ValidationError(str(exc)) from exc
     validation = result.validation
