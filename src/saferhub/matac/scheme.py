@@ -97,6 +97,10 @@ class Scheme:
         for name in ("weights", "gravity_weights"):
             object.__setattr__(self, name, _freeze_weights(getattr(self, name)))
 
+    def __hash__(self) -> int:
+        # The mappings are read-only views, which Python will not hash: hash the canonical JSON.
+        return hash(self.to_json())
+
     # Band rules ---------------------------------------------------------------------------------
 
     def recency_points(self, days_since_last: int) -> int:

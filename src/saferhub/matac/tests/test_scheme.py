@@ -46,6 +46,7 @@ def test_round_trip_and_digest():
     changed = DEFAULT_SCHEME.with_changes(victims_cap=4)
     assert changed.digest() != DEFAULT_SCHEME.digest()
     assert Scheme.from_dict({"window_days": 730}).window_days == 730
+    assert len({DEFAULT_SCHEME, Scheme.from_dict(data), changed}) == 2
 
 
 @pytest.mark.parametrize("changes,message", [
