@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q, Sum
+from django.db.models import IntegerField, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from saferhub.performance.expressions import Expression, Reference
 from saferhub.performance.models import (
@@ -27,6 +28,18 @@ def percentage_change(previous: float | None, current: float | None) -> float | 
 def approved_values():
     """Figures that may be shown: those of approved returns, and those loaded without a return."""
     return DataValue.objects.filter(Q(data_return__isnull=True) | Q(data_return__status=ReturnStatus.APPROVED))
+
+
+def totals_filter(query, *, or_elements=()):
+    """Only totals (no breakdown option), or any figure of the element slugs `or_elements`.
+    Written as COALESCE(option, 0) = 0 rather than option IS NULL: a database that has never
+    gathered statistics (SQLite without ANALYZE) would otherwise read every total it holds through
+    the index on option, instead of the few periods asked for through the (element, period type,
+    period start) or (service, period start) index."""
+    query = query.alias(option_or_zero=Coalesce("option_id", Value(0), output_field=IntegerField()))
+    if or_elements:
+        return query.filter(Q(option_or_zero=0) | Q(data_element__slug__in=set(or_elements)))
+    return query.filter(option_or_zero=0)
 
 
 class Figures:
@@ -64,8 +77,7 @@ class Figures:
         if period_types is not None:
             query = query.filter(period_type__in=sorted(set(period_types)))
         if totals_only:
-            kept = {getattr(e, "slug", e) for e in options_of}
-            query = query.filter(Q(option__isnull=True) | Q(data_element__slug__in=kept) if kept else Q(option__isnull=True))
+            query = totals_filter(query, or_elements={getattr(e, "slug", e) for e in options_of})
         if services is not None:
             query = query.filter(service__in=list(services))
         keys = ["service_id"] if by_service else []
@@ -287,8 +299,8 @@ def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> l
     targets = list(targets)
     if not targets:
         return []
-    base = (approved_values() if approved_only else DataValue.objects.all()).filter(
-        option__isnull=True, period_start__lte=today, data_element__in={t.data_element_id for t in targets})
+    base = totals_filter(approved_values() if approved_only else DataValue.objects.all()).filter(
+        period_start__lte=today, data_element__in={t.data_element_id for t in targets})
     # Naming the period types lets the database search the index on (element, period type,
     # period start) by date rather than read every year of the elements.
     recent = base.filter(period_type__in=PeriodType.values, period_start__gte=add_months(today.replace(day=1), -24))
