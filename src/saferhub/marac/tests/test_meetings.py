@@ -181,3 +181,21 @@ def test_coordinator_pages_answer(mworld, sign_in):
     assert "Training dates" in html.unescape(client.get(reverse("marac:meeting_detail", args=[pk])).content.decode())
     assert client.post(reverse("marac:meeting_agenda_publish", args=[pk])).status_code == 302
     assert MaracMeeting.objects.get(pk=pk).agenda_published_at is not None
+
+
+def test_publishing_the_agenda_emails_the_attendees_without_naming_cases(mworld, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from saferhub.marac.meeting_services import agenda_publish, attendance_add
+
+    w = mworld
+    referral = referral_make(area=w["area"], user=w["coordinator"], children=1)
+    with pytest.raises(ValidationError, match="Build the agenda"):
+        agenda_publish(user=w["coordinator"], meeting_id=w["meeting"].pk)
+    agenda_build(user=w["coordinator"], meeting=w["meeting"])
+    attendance_add(user=w["coordinator"], meeting_id=w["meeting"].pk, attendee=w["idas_worker"])
+    with django_capture_on_commit_callbacks(execute=True):
+        agenda_publish(user=w["coordinator"], meeting_id=w["meeting"].pk)
+    assert [m.to for m in mail.outbox] == [[w["idas_worker"].email]]
+    assert referral.case.reference not in mail.outbox[0].body
+    assert reverse("marac:meeting_detail", args=[w["meeting"].pk]) in mail.outbox[0].body
