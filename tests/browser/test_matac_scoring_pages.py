@@ -58,6 +58,9 @@ def test_import_score_and_explain(page, axe, live_server, settings, tmp_path):
     expect(page.get_by_role("table", name="All 2 listed")).to_be_visible()
     assert ScoringRun.objects.count() == 1
     axe(page)
+    page.get_by_role("button", name="Check this list can be reproduced").click()
+    expect(page.get_by_text("Reproduced: the store is unchanged")).to_be_visible()
+    axe(page)
 
     page.get_by_role("link", name="NOM-A").click()
     expect(page.get_by_role("table", name="How the score is made")).to_be_visible()

@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("runs/new/", views.run_create, name="run_create"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/download.csv", views.run_download, name="run_download"),
+    path("runs/<int:pk>/reproduce/", views.run_reproduce, name="run_reproduce"),
     path("runs/<int:pk>/ranks/<int:rank>/", views.run_person, name="run_person"),
     path("score/", views.person_score, name="person_score"),
     path("schemes/", views.scheme_list, name="scheme_list"),

@@ -128,7 +128,28 @@ def run_detail(request, pk: int):
     rows = services.run_rows(user=request.user, run=run, limit=None if show_all else LIST_DEFAULT)
     return render(request, "matac/scoring_run.html", {
         "run": run, "rows": rows, "show_all": show_all, "list_default": LIST_DEFAULT,
+        "may_score": access.may_score(request.user),
         "breadcrumbs": _crumbs(), "page_title": f"Ranked list: {run.reference_label}"})
+
+
+@require_http_methods(["POST"])
+def run_reproduce(request, pk: int):
+    """Score a kept run again and say on its page whether the same list came out."""
+    _see(request)
+    access.require_score(request.user)
+    run = get_object_or_404(ScoringRun.objects.select_related("scheme"), pk=pk)
+    try:
+        result = services.scoring_run_reproduce(user=request.user, run=run)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if result.reproduced:
+            messages.success(request, "Reproduced: the store is unchanged and scoring it again gives the same list")
+        else:
+            problems = [text for ok, text in ((result.same_input, "the incident store has changed since this run"),
+                                              (result.same_list, "scoring it again gives a different list")) if not ok]
+            messages.warning(request, "Not reproduced: " + "; ".join(problems))
+    return redirect(run.get_absolute_url())
 
 
 def run_download(request, pk: int):

@@ -172,3 +172,14 @@ def test_the_nav_shows_matac_only_to_those_who_may_see_it(client, make_user, ana
     client.logout()
     otp_login(client, make_user(Role.ADMINISTRATOR, username="no_scope"))
     assert 'href="/matac/"' not in client.get(reverse("home")).content.decode()
+
+
+def test_check_a_run_can_be_reproduced(client, analyst, loaded, rows, tmp_path):
+    otp_login(client, analyst)
+    url = reverse("matac:run_reproduce", args=[loaded.pk])
+    assert client.get(url).status_code == 405
+    page = client.post(url, follow=True).content.decode()
+    assert "Reproduced: the store is unchanged and scoring it again gives the same list" in page
+    services.extract_import(user=analyst, path=write_csv(tmp_path / "more.csv", [row("I9", 1, perp="NOM-B", victim="VIC-9")]))
+    page = client.post(url, follow=True).content.decode()
+    assert "Not reproduced: the incident store has changed since this run" in page
