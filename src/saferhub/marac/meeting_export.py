@@ -28,9 +28,10 @@ def minutes_docx(minutes: Minutes) -> Document:
         row[0].text, row[1].text = label, value
 
     document.add_heading("Attendance and confidentiality statement", level=1)
-    table = document.add_table(rows=1, cols=4)
+    table = document.add_table(rows=1, cols=5)
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, ("Attendee", "Agency", "Role", "Confidentiality signed")):
+    for cell, text in zip(table.rows[0].cells, ("Attendee", "Agency", "Role", "Confidentiality signed",
+                                                 "Left after the children's cases")):
         cell.text = text
     for attendance in minutes.attendance:
         row = table.add_row().cells
@@ -38,6 +39,7 @@ def minutes_docx(minutes: Minutes) -> Document:
         row[1].text = attendance.organisation.name
         row[2].text = attendance.role or ""
         row[3].text = "Y" if attendance.confidentiality_signed_at else "N"
+        row[4].text = "Yes" if attendance.left_after_children_cases else "No"
 
     document.add_heading("Incomplete actions from the last meeting", level=1)
     for label, items in minutes.incomplete:

@@ -108,10 +108,14 @@ class MinutesForm(GovukForm):
     minutes = _text(20000, noun="The minutes", widget=forms.Textarea)
     apologies = forms.MultipleChoiceField(required=False, error_messages={"invalid_choice": "Select agencies from the list"})
     information_sent = forms.MultipleChoiceField(required=False, error_messages={"invalid_choice": "Select agencies from the list"})
+    left_after_children = forms.MultipleChoiceField(required=False, error_messages={
+        "invalid_choice": "Select attendees of this meeting"})
     mark_held = forms.BooleanField(required=False)
 
-    def __init__(self, *args, organisations=(), cases: list[AgendaItem] = (), **kwargs):
+    def __init__(self, *args, organisations=(), cases: list[AgendaItem] = (), attendance=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.attendance = list(attendance)
+        self.fields["left_after_children"].choices = [(str(a.pk), str(a.pk)) for a in self.attendance]
         self.organisations = list(organisations)
         choices = [(str(o.pk), o.name) for o in self.organisations]
         self.fields["apologies"].choices = choices
@@ -124,6 +128,12 @@ class MinutesForm(GovukForm):
     def organisation_items(self, name: str) -> list[dict]:
         chosen = set(self.values(name))
         return [{"value": str(o.pk), "text": o.name, "checked": str(o.pk) in chosen} for o in self.organisations]
+
+    def attendee_items(self) -> list[dict]:
+        chosen = set(self.values("left_after_children"))
+        return [{"value": str(a.pk), "checked": str(a.pk) in chosen,
+                 "text": f"{a.user.display_name if a.user_id else 'Representative'} ({a.organisation.name})"}
+                for a in self.attendance]
 
     def case_notes(self) -> dict[int, str]:
         return {item.pk: self.cleaned_data.get(f"note_{item.pk}", "") for item in self.cases}

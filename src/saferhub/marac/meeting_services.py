@@ -359,9 +359,11 @@ def agenda_publish(*, user, meeting_id: int) -> MaracMeeting:
 
 @transaction.atomic
 def minutes_save(*, user, meeting_id: int, chair: str, venue: str, minutes: str, apologies: list[int],
-                 information_sent: list[int], case_notes: dict[int, str], mark_held: bool = False) -> MaracMeeting:
+                 information_sent: list[int], case_notes: dict[int, str], mark_held: bool = False,
+                 left_after_children: list[int] | None = None) -> MaracMeeting:
     """Record the minutes: chair, venue, apologies and information sent (organisations), a note per
-    case and general minutes; optionally mark the meeting held, after which the agenda is fixed."""
+    case, the attendees who left after the children's cases, and general minutes; optionally mark
+    the meeting held, after which the agenda is fixed."""
     meeting = _meeting_for_change(user, meeting_id)
     errors = {}
     if meeting.status == MeetingStatus.CANCELLED:
@@ -378,6 +380,10 @@ def minutes_save(*, user, meeting_id: int, chair: str, venue: str, minutes: str,
         unknown = [i for i in ids if i not in known]
         if unknown:
             errors[name] = f"Unknown agency {unknown[0]}: select agencies from the list"
+    attendance = {a.pk: a for a in Attendance.objects.filter(meeting=meeting)}
+    left = set(left_after_children or [])
+    if left - set(attendance):
+        errors["left_after_children"] = "Select attendees of this meeting"
     items = {item.pk: item for item in AgendaItem.objects.filter(meeting=meeting, referral__isnull=False)}
     for item_id, note in case_notes.items():
         if item_id not in items:
@@ -400,6 +406,13 @@ def minutes_save(*, user, meeting_id: int, chair: str, venue: str, minutes: str,
             items[item_id].minutes_note = (note or "").strip()
             changed_notes.append(items[item_id])
     AgendaItem.objects.bulk_update(changed_notes, ["minutes_note"])
+    if left_after_children is not None:
+        changed_left = [a for a in attendance.values() if a.left_after_children_cases != (a.pk in left)]
+        for a in changed_left:
+            a.left_after_children_cases = a.pk in left
+        Attendance.objects.bulk_update(changed_left, ["left_after_children_cases"])
+    else:
+        changed_left = []
     fields = ["chair", "venue", "minutes", "apologies", "information_sent"]
     if mark_held and meeting.status != MeetingStatus.HELD:
         meeting.status, meeting.held_at = MeetingStatus.HELD, timezone.now()
@@ -409,6 +422,7 @@ def minutes_save(*, user, meeting_id: int, chair: str, venue: str, minutes: str,
                   after=snapshot(meeting, MEETING_FIELDS))
     audit_event(user=user, action=AuditAction.UPDATE, record_type="marac_meeting", record_id=meeting.pk,
                 record_label=str(meeting), fields=["minutes", *(["case_notes"] if changed_notes else []),
+                                                   *(["left_after_children_cases"] if changed_left else []),
                                                    *(["status"] if "status" in fields else [])],
                 purpose="MARAC minutes", detail={"cases": [i.referral_id for i in changed_notes]})
     return meeting

@@ -296,16 +296,18 @@ def meeting_minutes(request, pk: int):
     if standing.coordinator and meeting.status != MeetingStatus.CANCELLED:
         initial = {"chair": meeting.chair, "venue": meeting.venue, "minutes": meeting.minutes,
                    "apologies": [str(i) for i in meeting.apologies],
-                   "information_sent": [str(i) for i in meeting.information_sent]}
+                   "information_sent": [str(i) for i in meeting.information_sent],
+                   "left_after_children": [str(a.pk) for a in minutes.attendance if a.left_after_children_cases]}
         form = MinutesForm(request.POST if request.method == "POST" else None, initial=initial,
-                           organisations=selectors.organisations_for_minutes(), cases=minutes.cases)
+                           organisations=selectors.organisations_for_minutes(), cases=minutes.cases,
+                           attendance=minutes.attendance)
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             try:
                 services.minutes_save(user=request.user, meeting_id=pk, chair=data["chair"], venue=data["venue"],
                                       minutes=data["minutes"], apologies=form.ids("apologies"),
                                       information_sent=form.ids("information_sent"), case_notes=form.case_notes(),
-                                      mark_held=data["mark_held"])
+                                      mark_held=data["mark_held"], left_after_children=form.ids("left_after_children"))
             except ValidationError as error:
                 form.add_service_errors(error)
             else:

@@ -127,3 +127,18 @@ def test_exports_name_cases_by_reference_only_and_are_audited(held, sign_in):
         assert name not in printed and name not in text
     exports = AuditEvent.objects.filter(record_type="marac_meeting", action="export", record_id=str(w["meeting"].pk))
     assert exports.count() == 2
+
+
+def test_attendees_who_left_after_the_childrens_cases_are_minuted(held, sign_in):
+    w = held
+    social_worker = w["meeting"].attendance.get(user=w["csc_worker"])
+    save(w, left_after_children=[social_worker.pk])
+    social_worker.refresh_from_db()
+    assert social_worker.left_after_children_cases
+    idva = w["meeting"].attendance.get(user=w["idas_worker"])
+    with pytest.raises(ValidationError, match="attendees of this meeting"):
+        save(w, left_after_children=[idva.pk, 987654])
+    body = html.unescape(sign_in(w["coordinator"]).get(reverse("marac:meeting_minutes", args=[w["meeting"].pk])).content.decode())
+    assert "Left after the children's cases" in body
+    rows = body.split("Attendance and confidentiality statement")[1]
+    assert "Social worker</td>\n      <td class=\"govuk-table__cell\">N</td>\n      <td class=\"govuk-table__cell\">Yes" in rows
