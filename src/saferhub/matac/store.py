@@ -136,7 +136,8 @@ def _load_raw(con, path: Path, fmt: str) -> list[str]:
         else:
             selects.append(f"CAST({_quote(original)} AS VARCHAR) AS {name}")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(selects)} FROM {source}")
+        # A view: a CSV is held once (raw_in, in file order), a Parquet file is read where it lies.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT {', '.join(selects)} FROM {source}")
     except duckdb.Error as exc:
         raise ExtractError(f"{path.name}: cannot be read as {fmt.upper()}: {str(exc).splitlines()[0]}") from exc
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
@@ -160,6 +161,11 @@ WITH t AS (
         nullif(lower(trim(crime_flag)), '') AS flag_text,
         nullif(trim(location), '') AS location
     FROM raw
+), dups AS (
+    -- Only keys that repeat: far fewer than the rows, so the join back stays small.
+    SELECT incident_id, perpetrator_id, victim_id, min(row_no) AS first_row FROM t
+    WHERE incident_id IS NOT NULL AND perpetrator_id IS NOT NULL AND victim_id IS NOT NULL
+    GROUP BY incident_id, perpetrator_id, victim_id HAVING count(*) > 1
 ), d AS (
     SELECT *,
         coalesce(try_strptime(incident_date_text, '%Y-%m-%d'), try_strptime(incident_date_text, '%d/%m/%Y'))::DATE AS incident_date,
@@ -167,9 +173,8 @@ WITH t AS (
         regexp_replace(lower(category_text), '[ -]+', '_', 'g') AS offence_category,
         CASE WHEN flag_text IN ({_sql_list(CRIME_FLAG_TRUE)}) THEN true
              WHEN flag_text IN ({_sql_list(CRIME_FLAG_FALSE)}) THEN false END AS crime_flag,
-        CASE WHEN incident_id IS NOT NULL AND perpetrator_id IS NOT NULL AND victim_id IS NOT NULL THEN
-            min(row_no) OVER (PARTITION BY incident_id, perpetrator_id, victim_id) END AS first_row
-    FROM t
+        dups.first_row
+    FROM t LEFT JOIN dups USING (incident_id, perpetrator_id, victim_id)
 )
 SELECT row_no, incident_id, incident_date, perpetrator_id, perpetrator_dob, victim_id, offence_category, crime_flag, location,
     list_filter([
@@ -224,7 +229,7 @@ def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = No
         con.execute(CONFLICT_SQL)
         con.execute(f"""UPDATE parsed SET reasons = list_append(reasons, '{CONFLICT_REASON}')
                         WHERE row_no IN (SELECT row_no FROM conflicts)""")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0 ORDER BY row_no")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0")
     result.rows_read = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
     result.rows_accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
     result.rejects = [(row, incident or "", "; ".join(reasons)) for row, incident, reasons in con.execute(
@@ -340,13 +345,12 @@ class IncidentStore:
     def add_accepted(self, con) -> StoreAddition:
         """Append the rows of temp table `accepted` whose key is not in `incidents` yet. Call
         inside `locked()` after `register(con)`."""
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE new_rows AS SELECT a.* FROM accepted a
-                        ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""")
         accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
-        new = con.execute("SELECT count(*) FROM new_rows").fetchall()[0][0]
+        table = con.sql(f"""SELECT {NORMALISED_SELECT} FROM accepted a
+                            ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").to_arrow_table()
+        new = table.num_rows
         if new == 0:
             return StoreAddition(new_rows=0, already_present=accepted, segment=None)
-        table = con.sql(f"SELECT {NORMALISED_SELECT} FROM new_rows ORDER BY perpetrator_id, incident_date, incident_id, victim_id").to_arrow_table()
         segment = self._write_segment(table)
         manifest = self.manifest()
         manifest["segments"].append(segment)
@@ -449,8 +453,13 @@ def register_source(con, source, name: str = "incidents", *, today: dt.date | No
     if isinstance(source, IncidentStore):
         source.register(con, name)
         return
+    paths = source_paths(source)
+    if len(paths) == 1:
+        validate_extract(con, paths[0], today=today)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM accepted")
+        return
     parts = []
-    for index, path in enumerate(source_paths(source)):
+    for index, path in enumerate(paths):
         validate_extract(con, path, today=today)
         con.execute(f"CREATE OR REPLACE TEMP TABLE accepted_{index} AS SELECT * FROM accepted")
         parts.append(f"SELECT * FROM accepted_{index}")
