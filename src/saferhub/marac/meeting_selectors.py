@@ -22,7 +22,7 @@ from saferhub.audit.trail import audit_event
 from saferhub.marac.meeting_services import calendar_token_digest, is_coordinator
 from saferhub.marac.models import (
     ActionStatus, AgencyResearch, AgendaItem, AgendaSection, Attendance, CalendarFeedToken, MaracArea, MaracMeeting,
-    Criterion, MaracReferral, MeetingStatus,
+    Criterion, MaracReferral,
 )
 from saferhub.partners.models import Organisation
 from saferhub.people import access

@@ -1,7 +1,6 @@
 """Attendance and the confidentiality statement: an attendee sees no case of the meeting until they
 have signed; signing makes their agency party to the cases on that meeting's agenda and no others,
 each share recorded as a disclosure on the basis of safeguarding."""
-import datetime as dt
 import html
 
 import pytest
