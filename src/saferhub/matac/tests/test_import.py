@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from saferhub.core import encryption
 from saferhub.matac.engines import score, to_parquet_files
 from saferhub.matac.scheme import DEFAULT_SCHEME
-from saferhub.matac.store import ExtractError, IncidentStore, import_extract, write_rejects
+from saferhub.matac.store import ExtractError, import_extract, write_rejects
 from saferhub.matac.tests.scoring_fixtures import HEADER, REF, matac_store, row, write_csv  # noqa: F401
 
 TODAY = REF

@@ -1,17 +1,15 @@
 """MATAC scoring services: audited imports and runs, reproducible runs, scheme versions, one
 person's explained score, and who may do what."""
-import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from saferhub.audit.models import AuditEvent
-from saferhub.audit.models import ChangeRecord
+from saferhub.audit.models import AuditEvent, ChangeRecord
 from saferhub.core.factories import GovernanceBodyFactory
 from saferhub.matac import access
 from saferhub.matac import scoring_services as services
-from saferhub.matac.models import ScoredPerpetrator, ScoringScheme, perpetrator_digest
+from saferhub.matac.models import ScoredPerpetrator, perpetrator_digest
 from saferhub.matac.scheme import DEFAULT_SCHEME
 from saferhub.matac.tests.scoring_fixtures import REF, matac_store, row, write_csv  # noqa: F401
 from saferhub.partners.models import PersonalDataScope, Role
