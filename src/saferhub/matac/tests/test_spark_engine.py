@@ -13,8 +13,6 @@ from saferhub.matac.engines.spark_engine import score_spark, spark_session, spar
 from saferhub.matac.scheme import DEFAULT_SCHEME
 from saferhub.matac.tests import rfgv_cases
 
-pytest.importorskip("pyspark")
-
 REFERENCE_DATES = (dt.date(2026, 3, 31), dt.date(2025, 2, 28), dt.date(2024, 8, 15))
 
 
@@ -22,11 +20,18 @@ REFERENCE_DATES = (dt.date(2026, 3, 31), dt.date(2025, 2, 28), dt.date(2024, 8, 
 def spark():
     saved = {name: os.environ.get(name) for name in ("SAFERHUB_SPARK_MASTER", "SAFERHUB_SPARK_SHUFFLE_PARTITIONS")}
     os.environ.update(SAFERHUB_SPARK_MASTER="local[2]", SAFERHUB_SPARK_SHUFFLE_PARTITIONS="2")
+    # A session left running by an earlier test module would carry its own configuration.
+    spark_session_stop()
     session = spark_session()
     try:
         yield session
     finally:
         spark_session_stop()
+        # Nothing outlives the module: no session, no running context for a later test to inherit.
+        from pyspark import SparkContext
+        from pyspark.sql import SparkSession
+
+        assert SparkSession.getActiveSession() is None and SparkContext._active_spark_context is None
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
