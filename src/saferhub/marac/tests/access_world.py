@@ -351,7 +351,13 @@ def e_meetings_ics_token(w, method, record, form):
 
 
 def e_meeting_schedule(w, method, record, form):
-    return OK if w.sees and w.named else Expect(403)
+    if not (w.sees and w.named):
+        return Expect(403)
+    # The valid forms are for area 1 (and its referral r_a1): a coordinator of another area is
+    # told it is not theirs, and nothing is made.
+    if method == "POST" and form == "valid" and "area1" in w.named:
+        return Expect(302, "/marac/meetings", succeeds=True)
+    return OK
 
 
 def e_meeting_detail(w, method, record, form):
@@ -573,8 +579,8 @@ RULES = {
     "marac:meetings_ics": _rule(e_meetings_ics),
     "marac:meeting_calendar": _rule(e_meeting_calendar),
     "marac:meetings_ics_token": _rule(e_meetings_ics_token, records=["token", MISSING], open_to_anyone=True),
-    "marac:meeting_schedule": _rule(e_meeting_schedule),
-    "marac:meeting_emergency": _rule(e_meeting_schedule),
+    "marac:meeting_schedule": _rule(e_meeting_schedule, forms=("empty", "valid")),
+    "marac:meeting_emergency": _rule(e_meeting_schedule, forms=("empty", "valid")),
     "marac:meeting_detail": _rule(e_meeting_detail, records=MEETING_RECORDS),
     "marac:meeting_agenda_build": _rule(e_meeting_agenda_build, records=MEETING_RECORDS, methods=POST),
     "marac:meeting_agenda_publish": _rule(_coordinator_post, records=MEETING_RECORDS, methods=POST),
@@ -661,6 +667,11 @@ def data(world: World, user_key: str, combo: Combo) -> dict:
     key, record = combo.route.key, combo.record
     if key == "marac:referral_decline":
         return {"reason": "Declined by the matrix"}
+    if key == "marac:meeting_schedule":
+        return {"area": str(world.areas["area1"].pk), **_date_parts("until", dt.date(2027, 2, 1))}
+    if key == "marac:meeting_emergency":
+        return {"reference": world.reference("r_a1").lower(), "time": "14:30", "venue": "Matrix room",
+                "reason": "Matrix emergency", **_date_parts("date", timezone.localdate() + dt.timedelta(days=2))}
     if key == "marac:meeting_agenda_add":
         return {"kind": "60", "note": "Matrix business"}
     if key == "marac:meeting_attendance":
@@ -772,9 +783,17 @@ def listing(world: World, user_key: str, outcome) -> list[str]:
         should = {r for r in w.view if referral_status(r) == "submitted" and referral_area(r) in w.coordinates}
         if shown != should:
             return [f"queues {sorted(shown)}, expected {sorted(should)}"]
-    if combo.route.key == "marac:referral_detail" and combo.record in w.view and combo.record not in shown:
-        return [f"does not show {combo.record}"]
-    return []
+    # The scan is only worth something if what it looks for is on the pages that may show it.
+    wanted = []
+    if combo.route.key == "marac:referral_detail" and combo.record in w.view:
+        wanted = [world.reference(combo.record), *(p.last_name for p in referral_people(combo.record))]
+    if combo.route.key == "marac:meeting_case" and combo.record == ("m1", "r_a1"):
+        wanted = [REFERRALS["r_a1"].victim.last_name, *RESEARCH.values()]
+    if combo.route.key == "marac:action_plan" and combo.record == "r_a1":
+        wanted = [description for _, description in ACTIONS.values()]
+    if combo.route.key == "marac:transfer_detail" and combo.record == "transfer":
+        wanted = [TRANSFER_REASON]
+    return [f"does not show {token!r}" for token in wanted if token not in outcome.text]
 
 
 def matrix() -> Matrix:

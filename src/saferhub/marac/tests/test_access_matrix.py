@@ -9,11 +9,12 @@ import logging
 
 import pytest
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 
 from saferhub.marac.tests import access_core, access_world
 
 pytestmark = pytest.mark.django_db
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # It counted 3,861 combinations when written; fewer means routes, users or records went missing.
 MINIMUM_COMBINATIONS = 3800
 
@@ -21,7 +22,8 @@ MINIMUM_COMBINATIONS = 3800
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """One world for the module, made through MARAC's services and thrown away at the end."""
-    with django_db_blocker.unblock():
+    # A fast password hasher, as the root conftest.py gives each test (its fixture is per test).
+    with override_settings(PASSWORD_HASHERS=FAST_HASHER), django_db_blocker.unblock():
         with transaction.atomic():
             built = access_world.build_world()
             yield built

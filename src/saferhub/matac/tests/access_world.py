@@ -452,12 +452,24 @@ def snapshot() -> dict:
 
 def listing(world: World, user_key: str, outcome) -> list[str]:
     combo, w = outcome.combo, who(user_key)
-    if combo.method != "GET" or combo.route.key != "matac:nomination_list":
+    if combo.method != "GET":
         return []
+    # The scan is only worth something if what it looks for is on the pages that may show it.
+    wanted = []
+    if combo.route.key == "matac:case_detail" and combo.record in w.view:
+        spec = NOMINATIONS[combo.record]
+        wanted = [world.reference(combo.record), spec.person.last_name, world.ranked[spec.rank], *([spec.reasons] if spec.reasons else [])]
+    if combo.route.key == "matac:case_detail" and combo.record == ACTION[0]:
+        wanted += [ACTION[2], REVIEW[1]]
+    if combo.route.key in ("matac:run_detail", "matac:run_download") and combo.record == "run":
+        wanted = [world.ranked[1]]
+    missing = [f"does not show {token!r}" for token in wanted if token not in outcome.text]
+    if combo.route.key != "matac:nomination_list":
+        return missing
     first = sorted(w.panels, key=lambda p: PANELS[p][1])[0]
     shown = {n for n in NOMINATIONS if world.reference(n) in outcome.text}
     should = {n for n in w.view if NOMINATIONS[n].panel == first}
-    return [] if shown == should else [f"lists {sorted(shown)}, expected {sorted(should)}"]
+    return missing + ([] if shown == should else [f"lists {sorted(shown)}, expected {sorted(should)}"])
 
 
 def matrix() -> Matrix:

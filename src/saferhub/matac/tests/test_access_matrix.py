@@ -16,6 +16,7 @@ from saferhub.marac.tests import access_core
 from saferhub.matac.tests import access_world
 
 pytestmark = pytest.mark.django_db
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # It counted 1,573 combinations when written; fewer means routes, users or records went missing.
 MINIMUM_COMBINATIONS = 1500
 
@@ -25,7 +26,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """One world for the module, made through MATAC's services, with its own incident store, and
     thrown away at the end."""
     directory = tmp_path_factory.mktemp("matac-access")
-    with override_settings(MATAC_STORE_DIR=str(directory / "store")), django_db_blocker.unblock():
+    with override_settings(MATAC_STORE_DIR=str(directory / "store"), PASSWORD_HASHERS=FAST_HASHER), \
+            django_db_blocker.unblock():
         with transaction.atomic():
             built = access_world.build_world(directory)
             yield built
