@@ -87,6 +87,7 @@ def _fill_values(route, world) -> dict:
         # MARAC meetings: ids that exist in no world (no MARAC data here), and a token no one holds.
         "referral_pk": "1", "attendance_pk": "1", "token": "no-such-token",
         "rank": "1",  # MATAC: a place on a ranked list
+        "element": "no-such-figure",  # performance: a data element of a service
     }
     if name == "partners:body_detail":
         values["slug"] = public["body"].slug
