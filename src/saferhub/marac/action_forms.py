@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from saferhub.core.formatting import date_uk
 from saferhub.marac.action_services import DESCRIPTION_LIMIT, OUTCOME_LIMIT
 from saferhub.marac.models import ActionStatus, MaracMeeting
 from saferhub.partners.models import Organisation, PersonalDataScope, User
@@ -31,7 +32,10 @@ class ActionAddForm(GovukForm):
                                                                 personal_data_scope__in=[PersonalDataScope.PARTIES, PersonalDataScope.ALL])
                                             .select_related("organisation").order_by("organisation__name", "last_name", "first_name"))
         meetings = MaracMeeting.objects.filter(area=area) if area is not None else MaracMeeting.objects.none()
-        self.fields["meeting"].queryset = meetings.order_by("-starts_at")[:12]
+        # The area's 12 latest meetings, by id: a sliced queryset cannot be filtered, so the field
+        # could not look the chosen meeting up in it and refused every choice.
+        latest = list(meetings.order_by("-starts_at").values_list("pk", flat=True)[:12])
+        self.fields["meeting"].queryset = MaracMeeting.objects.filter(pk__in=latest).order_by("-starts_at")
 
     def organisation_items(self) -> list[dict]:
         chosen = self.value("organisation")
@@ -47,7 +51,7 @@ class ActionAddForm(GovukForm):
     def meeting_items(self) -> list[dict]:
         chosen = self.value("meeting")
         return [{"value": "", "text": "Not agreed at a meeting", "selected": not chosen}] + [
-            {"value": str(m.pk), "text": f"{m.starts_at:%d %B %Y}", "selected": str(m.pk) == chosen}
+            {"value": str(m.pk), "text": date_uk(m.starts_at), "selected": str(m.pk) == chosen}
             for m in self.fields["meeting"].queryset]
 
     def value(self, name: str) -> str:
