@@ -289,13 +289,17 @@ def target_rate(target: Target, *, actual: float | None, as_of: FinancialQuarter
     return TargetStatus(target, actual, as_of, rag, f"{text} ({actual:,.0f} against {target.value:,.0f}, {as_of.label})")
 
 
+# How far back target ratings look for the latest figures before reading every year.
+TARGET_RECENT_MONTHS = 12
+
+
 def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> list[TargetStatus]:
     """`target_status` for many targets in two queries: the latest period each element (and
     service) reported by `today`, then the figures of those periods. A quarter's figure is preferred
     to a month's, since a monthly element's quarter starts on the same day as its first month.
-    The latest periods are looked for in the last two years first, so the usual case reads two
-    years whatever the history held; a target with no quarter there takes a third query over
-    every year."""
+    The latest periods are looked for in the last TARGET_RECENT_MONTHS first, so the usual case
+    reads one year whatever the history held; a target with no quarter there takes a third query
+    over every year."""
     targets = list(targets)
     if not targets:
         return []
@@ -303,7 +307,7 @@ def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> l
         period_start__lte=today, data_element__in={t.data_element_id for t in targets})
     # Naming the period types lets the database search the index on (element, period type,
     # period start) by date rather than read every year of the elements.
-    recent = base.filter(period_type__in=PeriodType.values, period_start__gte=add_months(today.replace(day=1), -24))
+    recent = base.filter(period_type__in=PeriodType.values, period_start__gte=add_months(today.replace(day=1), -TARGET_RECENT_MONTHS))
     latest = _latest_periods(recent)
     stale = {t.data_element_id for t in targets
              if (t.data_element_id, t.service_id, PeriodType.QUARTER) not in latest}
