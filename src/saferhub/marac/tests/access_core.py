@@ -310,6 +310,8 @@ class Outcome:
     text: str
     before: dict | None = None
     after: dict | None = None
+    cache_control: str = ""
+    sent: str = ""  # what the form sent: the user's own words may be shown back to them
 
 
 @dataclass
@@ -331,17 +333,19 @@ class Matrix:
     def run(self, client: Client, world, user_key: str, combo: Combo) -> Outcome:
         path = self.path(world, combo)
         write = combo.method == "POST"
+        sent = self.data(world, user_key, combo) if write else {}
         with transaction.atomic():
             before = self.snapshot() if write else None
             if combo.method == "GET":
                 response = client.get(path)
             elif combo.route.is_api:
-                response = client.post(path, json.dumps(self.data(world, user_key, combo)), content_type="application/json")
+                response = client.post(path, json.dumps(sent), content_type="application/json")
             else:
-                response = client.post(path, self.data(world, user_key, combo))
+                response = client.post(path, sent)
             after = self.snapshot() if write else None
             outcome = Outcome(combo, path.split("?")[0], response.status_code, response.get("Location", ""),
-                              body_text(response), before, after)
+                              body_text(response), before, after, response.get("Cache-Control", ""),
+                              json.dumps(sent, ensure_ascii=False, default=str))
             transaction.set_rollback(True)
         # A message set by one request would otherwise show on the next, unrelated page.
         client.cookies.pop("messages", None)
@@ -371,7 +375,8 @@ class Matrix:
             problems.append(f"{where}: redirected to {outcome.location}, expected {want.location}…")
         shown = outcome.text + outcome.location
         found = sorted({f"{token!r} of {owner}" for token, owner in
-                        self.forbidden(world, user_key, combo, outcome.status).items() if token and contains(shown, token)})
+                        self.forbidden(world, user_key, combo, outcome.status).items()
+                        if token and token not in outcome.sent and contains(shown, token)})
         if found:
             problems.append(f"{where}: shows {', '.join(found)}")
         if outcome.before is not None:
@@ -382,6 +387,9 @@ class Matrix:
                 diff = ", ".join(f"{k}: {outcome.before[k]!r} → {outcome.after[k]!r}"
                                  for k in outcome.before if outcome.before[k] != outcome.after[k])
                 problems.append(f"{where}: changed the database: {diff}")
+        if outcome.status == 200 and not combo.route.is_api and "no-store" not in outcome.cache_control:
+            # Every page of MARAC and MATAC holds or leads to personal data: no cache may keep it.
+            problems.append(f"{where}: may be cached (Cache-Control: {outcome.cache_control!r})")
         if outcome.status == 200 and self.listing is not None:
             problems += [f"{where}: {p}" for p in self.listing(world, user_key, outcome)]
         if missing is not None and missing is not outcome and outcome.status == 404 and missing.status == 404 \

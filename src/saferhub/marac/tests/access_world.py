@@ -324,6 +324,12 @@ def e_queue(w, method, record, form):
     return OK if w.sees and w.coordinates else Expect(403)
 
 
+def e_repeat_list(w, method, record, form):
+    if not w.sees:
+        return Expect(403)
+    return Expect(404) if _query(record).get("decision") == "bogus" else OK
+
+
 def e_checklist_list(w, method, record, form):
     return OK
 
@@ -483,10 +489,6 @@ def e_action_add(w, method, record, form):
     return OK
 
 
-def e_repeat_list(w, method, record, form):
-    return _sees(w)
-
-
 def _repeat_visible(w) -> bool:
     later, _ = REPEAT
     return referral_area(later) in w.coordinates and later in w.view
@@ -526,14 +528,24 @@ def e_transfer_detail(w, method, record, form):
     return OK if record == "transfer" and TRANSFER[0] in w.view else Expect(404)
 
 
+def _dataset_query(w, record) -> Expect:
+    """An area asked for by slug must be one of the user's; a quarter must be a quarter."""
+    asked = _query(record)
+    if "area" in asked and next(a for a, spec in AREAS.items() if spec[0] == asked["area"]) not in w.data_areas:
+        return Expect(404)
+    if asked.get("quarter") == "not-a-quarter":
+        return Expect(404)
+    return OK
+
+
 def e_dataset(w, method, record, form):
-    return OK if w.data_areas else Expect(403)
+    return _dataset_query(w, record) if w.data_areas else Expect(403)
 
 
 def e_dataset_export(w, method, record, form):
     if not w.data_areas:
         return Expect(403)
-    return OK if record in ("csv", "xlsx") else Expect(404)
+    return _dataset_query(w, record) if record.split("?")[0] in ("csv", "xlsx") else Expect(404)
 
 
 def e_dataset_publish(w, method, record, form):
@@ -572,19 +584,19 @@ RULES = {
     "marac:referral_accept": _rule(e_referral_accept, records=REFERRAL_RECORDS, methods=POST),
     "marac:referral_decline": _rule(e_referral_decline, records=REFERRAL_RECORDS, forms=("empty", "valid")),
     "marac:referral_audit": _rule(e_referral_audit, records=REFERRAL_RECORDS),
-    "marac:queue": _rule(e_queue),
+    "marac:queue": _rule(e_queue, records=[None, "?status=accepted", "?status=declined", "?area=access-south"]),
     "marac:checklist_list": _rule(e_checklist_list),
     "marac:checklist_load": _rule(e_checklist_load),
-    "marac:meeting_list": _rule(e_meeting_list),
+    "marac:meeting_list": _rule(e_meeting_list, records=[None, "?when=past", "?area=access-south"]),
     "marac:meetings_ics": _rule(e_meetings_ics),
     "marac:meeting_calendar": _rule(e_meeting_calendar),
     "marac:meetings_ics_token": _rule(e_meetings_ics_token, records=["token", MISSING], open_to_anyone=True),
     "marac:meeting_schedule": _rule(e_meeting_schedule, forms=("empty", "valid")),
-    "marac:meeting_emergency": _rule(e_meeting_schedule, forms=("empty", "valid")),
+    "marac:meeting_emergency": _rule(e_meeting_schedule, forms=("empty", "valid", "foreign")),
     "marac:meeting_detail": _rule(e_meeting_detail, records=MEETING_RECORDS),
     "marac:meeting_agenda_build": _rule(e_meeting_agenda_build, records=MEETING_RECORDS, methods=POST),
     "marac:meeting_agenda_publish": _rule(_coordinator_post, records=MEETING_RECORDS, methods=POST),
-    "marac:meeting_agenda_add": _rule(e_meeting_agenda_add, records=MEETING_RECORDS, forms=("empty", "valid")),
+    "marac:meeting_agenda_add": _rule(e_meeting_agenda_add, records=MEETING_RECORDS, forms=("empty", "valid", "foreign")),
     "marac:meeting_cancel": _rule(_coordinator_post, records=MEETING_RECORDS, methods=POST),
     "marac:meeting_attendance": _rule(e_meeting_attendance, records=MEETING_RECORDS, forms=("empty", "valid")),
     "marac:meeting_attendance_remove": _rule(e_meeting_attendance_remove, records=ATTENDANCE_RECORDS, methods=POST),
@@ -593,17 +605,17 @@ RULES = {
     "marac:meeting_minutes": _rule(e_meeting_minutes, records=MEETING_RECORDS),
     "marac:meeting_minutes_print": _rule(e_meeting_minutes_export, records=MEETING_RECORDS),
     "marac:meeting_minutes_docx": _rule(e_meeting_minutes_export, records=MEETING_RECORDS),
-    "marac:my_actions": _rule(e_my_actions),
+    "marac:my_actions": _rule(e_my_actions, records=[None, "?status=all", "?overdue=1"]),
     "marac:action_update": _rule(e_action_update, records=ACTION_RECORDS, forms=("empty", "valid")),
     "marac:action_plan": _rule(e_action_plan, records=REFERRAL_RECORDS),
-    "marac:action_add": _rule(e_action_add, records=REFERRAL_RECORDS, forms=("empty", "valid")),
-    "marac:repeat_list": _rule(e_repeat_list),
+    "marac:action_add": _rule(e_action_add, records=REFERRAL_RECORDS, forms=("empty", "valid", "foreign")),
+    "marac:repeat_list": _rule(e_repeat_list, records=[None, "?decision=confirmed", "?decision=bogus"]),
     "marac:repeat_review": _rule(e_repeat_review, records=["repeat", MISSING], forms=("empty", "valid")),
     "marac:referral_history": _rule(e_referral_history, records=REFERRAL_RECORDS),
-    "marac:referral_transfer": _rule(e_referral_transfer, records=REFERRAL_RECORDS, forms=("empty", "valid")),
+    "marac:referral_transfer": _rule(e_referral_transfer, records=REFERRAL_RECORDS, forms=("empty", "valid", "foreign")),
     "marac:transfer_detail": _rule(e_transfer_detail, records=["transfer", MISSING]),
-    "marac:dataset": _rule(e_dataset),
-    "marac:dataset_export": _rule(e_dataset_export, records=["csv", "xlsx", "pdf"]),
+    "marac:dataset": _rule(e_dataset, records=[None, "?area=access-south", "?quarter=not-a-quarter"]),
+    "marac:dataset_export": _rule(e_dataset_export, records=["csv", "xlsx", "pdf", "csv?area=access-south", "xlsx?area=access-north"]),
     "marac:dataset_publish": _rule(e_dataset_publish, methods=POST, forms=("empty", "valid")),
     "api/marac/referrals/": _rule(e_api_referrals, api_methods=GET_POST, forms=("empty", "valid")),
     "api/marac/referrals/<int:referral_id>/": _rule(e_api_referral, records=REFERRAL_RECORDS, api_methods=("GET",)),
@@ -636,7 +648,13 @@ def _id(world: World, label) -> int:
 
 
 def path(world: World, combo: Combo) -> str:
+    """The address of a combination; a record written "base?query" (a list's filter, an export of
+    another area) adds the query to the address of `base`."""
     route, record = combo.route, combo.record
+    query = ""
+    if isinstance(record, str) and "?" in record:
+        record, query = record.split("?", 1)
+        record = record or None
     names = route.arguments
     values = {}
     if route.key == "marac:meetings_ics_token":
@@ -654,14 +672,39 @@ def path(world: World, combo: Combo) -> str:
             values = {"pk": _id(world, meeting), "attendance_pk": world.attendance[("m1", attendee)].pk}
     else:
         values = {name: _id(world, record) for name in names}
-    return route.fill(values)
+    return route.fill(values) + (f"?{query}" if query else "")
+
+
+def _query(record) -> dict:
+    if not (isinstance(record, str) and "?" in record):
+        return {}
+    return dict(part.split("=", 1) for part in record.split("?", 1)[1].split("&"))
 
 
 def _date_parts(prefix: str, day: dt.date) -> dict:
     return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
 
 
+FOREIGN = {
+    # Forms naming something of another area: each must be refused on the form, changing nothing
+    # and naming nothing of the other area.
+    "marac:meeting_agenda_add": lambda world, record: {"kind": "50", "reference": world.reference("r_b2"), "note": ""},
+    "marac:meeting_emergency": lambda world, record: {
+        "reference": world.reference("r_b2"), "time": "14:30", "venue": "Matrix room", "reason": "Matrix emergency",
+        **_date_parts("date", timezone.localdate() + dt.timedelta(days=2))},
+    "marac:action_add": lambda world, record: {
+        "organisation": str(world.organisations["a"].pk), "assignee": "", "description": "Matrix action",
+        "meeting": str(world.meetings["m2" if record in world.referrals and referral_area(record) == "area1" else "m1"].pk),
+        **_date_parts("deadline", timezone.localdate() + dt.timedelta(days=21))},
+    "marac:referral_transfer": lambda world, record: {
+        "to_area": str(world.areas[referral_area(record) if record in world.referrals else "area1"].pk),
+        "reason": "Moving to where it already is"},
+}
+
+
 def data(world: World, user_key: str, combo: Combo) -> dict:
+    if combo.form == "foreign":
+        return FOREIGN[combo.route.key](world, combo.record)
     if combo.form != "valid":
         return {}
     key, record = combo.route.key, combo.record
@@ -711,6 +754,12 @@ def data(world: World, user_key: str, combo: Combo) -> dict:
 
 # What may not be shown ------------------------------------------------------------------------------
 
+# Pages that carry dates, places, counts and references only, never anyone's name or date of birth,
+# whoever reads them: the meeting list and calendar ("nothing personal"), the agenda and the minutes
+# (cases by reference, DOMAIN.md §3) and MARAC data (counts).
+NAMELESS = ("marac:meeting_list", "marac:meetings_ics", "marac:meetings_ics_token", "marac:meeting_detail",
+            "marac:meeting_minutes", "marac:meeting_minutes_print", "marac:meeting_minutes_docx", "marac:dataset",
+            "marac:dataset_export")
 LINK_PAGES = ("marac:referral_history", "marac:transfer_detail", "marac:repeat_review")
 
 
@@ -727,13 +776,13 @@ def forbidden(world: World, user_key: str, combo: Combo, status: int) -> dict[st
         # A referral's history and a transfer name the referrals linked to it by reference only
         # (repeat_services.referral_history): a reference is never personal.
         references |= {label for pair in (TRANSFER[::2], REPEAT) if set(pair) & visible for label in pair}
-    people_visible = [p for r in visible for p in referral_people(r)]
+    people_visible = [] if combo.route.key in NAMELESS else [p for r in visible for p in referral_people(r)]
     tokens = {}
     for label in ALL_REFERRALS:
+        for person in referral_people(label):
+            if person not in people_visible:
+                tokens.update({t: label for t in person.tokens()})
         if label not in visible:
-            for person in referral_people(label):
-                if person not in people_visible:
-                    tokens.update({t: label for t in person.tokens()})
             if label in REFERRALS:
                 tokens[REFERRALS[label].safe_contact] = label
         if label not in references:
@@ -780,7 +829,11 @@ def listing(world: World, user_key: str, outcome) -> list[str]:
         if shown != should:
             return [f"lists {sorted(shown)}, expected {sorted(should)}"]
     if combo.route.key == "marac:queue":
-        should = {r for r in w.view if referral_status(r) == "submitted" and referral_area(r) in w.coordinates}
+        asked = _query(combo.record)
+        status = asked.get("status", "submitted")
+        areas = {a for a in w.coordinates if AREAS[a][0] == asked["area"]} if "area" in asked else set(w.coordinates)
+        areas = areas or set(w.coordinates)  # an area the user does not coordinate: all of theirs
+        should = {r for r in w.view if referral_status(r) == status and referral_area(r) in areas}
         if shown != should:
             return [f"queues {sorted(shown)}, expected {sorted(should)}"]
     # The scan is only worth something if what it looks for is on the pages that may show it.

@@ -245,8 +245,10 @@ def _panels(then: Expect = OK):
 def e_nomination_new(w, method, record, form):
     if not w.panels:
         return Expect(404)
-    if method == "POST" and form == "valid":
-        # The first panel the user sees is the one the form is for (no ?panel= given).
+    if method == "POST" and form in ("valid", "foreign"):
+        # The first panel the user sees is the one the form is for (no ?panel= given). The foreign
+        # form names the other panel's nominee by nominal id: someone who may not see them gets a
+        # new entry on the register, never the other panel's.
         first = sorted(w.panels, key=lambda p: PANELS[p][1])[0]
         return Expect(302, "/matac/nominations/", succeeds=True) if first in w.works_on else Expect(404)
     return OK
@@ -321,7 +323,7 @@ RULES = {
     "matac:extract_detail": _rule(_scoring(), records=["extract", MISSING]),
     "matac:extract_rejects": _rule(_scoring(), records=["extract", MISSING]),
     "matac:run_create": _rule(_scoring_write("scores")),
-    "matac:run_detail": _rule(_scoring(), records=["run", MISSING]),
+    "matac:run_detail": _rule(_scoring(), records=["run", "run?show=all", MISSING]),
     "matac:run_download": _rule(_scoring(), records=["run", MISSING]),
     "matac:run_reproduce": _rule(e_run_reproduce, records=["run", MISSING], methods=("POST",), forms=("",)),
     "matac:run_person": _rule(e_run_person, records=["rank_1", "rank_none", MISSING]),
@@ -330,19 +332,19 @@ RULES = {
     "matac:scheme_detail": _rule(_scoring(), records=["scheme", MISSING]),
     "matac:scheme_version_new": _rule(_scoring_write("schemes"), records=["scheme", MISSING]),
     # Casework: by panel and by case.
-    "matac:nomination_list": _rule(_panels()),
+    "matac:nomination_list": _rule(_panels(), records=[None, "panel:p1", "panel:p2", "?status=awaiting"]),
     "matac:nomination_new_ranked": _rule(e_nomination_new, forms=VALID),
-    "matac:nomination_new_referral": _rule(e_nomination_new, forms=VALID),
+    "matac:nomination_new_referral": _rule(e_nomination_new, forms=(*VALID, "foreign")),
     "matac:case_detail": _rule(e_case_detail, records=NOMINATION_RECORDS),
-    "matac:nomination_decide": _rule(e_decide, records=NOMINATION_RECORDS, forms=VALID),
-    "matac:action_add": _rule(e_adopted, records=NOMINATION_RECORDS, forms=VALID),
+    "matac:nomination_decide": _rule(e_decide, records=NOMINATION_RECORDS, forms=(*VALID, "foreign")),
+    "matac:action_add": _rule(e_adopted, records=NOMINATION_RECORDS, forms=(*VALID, "foreign")),
     "matac:review_add": _rule(e_adopted, records=NOMINATION_RECORDS, forms=VALID),
     "matac:exit_add": _rule(e_adopted, records=NOMINATION_RECORDS, forms=VALID),
     "matac:rescore": _rule(e_rescore, records=NOMINATION_RECORDS, methods=("POST",), forms=("",)),
     "matac:action_edit": _rule(e_action_edit, records=["action", MISSING], forms=VALID),
     "matac:meeting_list": _rule(e_meeting_list, forms=VALID),
     "matac:meeting_detail": _rule(e_meeting_detail, records=[*PANELS, MISSING]),
-    "matac:outcomes": _rule(_panels()),
+    "matac:outcomes": _rule(_panels(), records=[None, "panel:p2"]),
     "matac:outcomes_published": _rule(e_signed_in),
 }
 def routes():
@@ -362,7 +364,14 @@ def _id(world: World, label) -> int:
 
 
 def path(world: World, combo: Combo) -> str:
+    """The address of a combination: a record "panel:p2" asks a list for that panel, "run?show=all"
+    for the whole ranked list."""
     route, record = combo.route, combo.record
+    if isinstance(record, str) and record.startswith("panel:"):
+        return route.fill({}) + f"?panel={world.panels[record.split(':')[1]].pk}"
+    if isinstance(record, str) and "?" in record:
+        base, query = record.split("?", 1)
+        return route.fill({name: _id(world, base) for name in route.arguments}) + f"?{query}"
     if route.key == "matac:run_person":
         if record == MISSING:
             return route.fill({"pk": MISSING_ID, "rank": 1})
@@ -374,7 +383,23 @@ def _date(prefix: str, day: dt.date) -> dict:
     return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
 
 
+FOREIGN = {
+    # Forms naming something of the other panel or outside the MATAC.
+    "matac:nomination_decide": lambda world, record: {
+        "meeting": str(world.meetings["p2" if record in NOMINATIONS and NOMINATIONS[record].panel == "p1" else "p1"].pk),
+        "decision": "defer", "reason": "", "lead_agency": ""},
+    "matac:action_add": lambda world, record: {
+        "intervention": "support", "pathway": "finance", "agency": str(world.organisations["a"].pk), "owner": "",
+        "description": "Matrix action", **_date("deadline", timezone.localdate() + dt.timedelta(days=30))},
+    "matac:nomination_new_referral": lambda world, record: {
+        "perpetrator_id": world.ranked[NOMINATIONS["n3"].rank], "reasons": "Matrix referral reasons",
+        "first_name": "Newfound", "last_name": "Referredperson", "meeting": ""},
+}
+
+
 def data(world: World, user_key: str, combo: Combo) -> dict:
+    if combo.form == "foreign":
+        return FOREIGN[combo.route.key](world, combo.record)
     if combo.form != "valid":
         return {}
     key, record, today = combo.route.key, combo.record, timezone.localdate()
@@ -404,6 +429,11 @@ def data(world: World, user_key: str, combo: Combo) -> dict:
 
 # What may not be shown ------------------------------------------------------------------------------
 
+# Pages that name no one, whoever reads them: police data and figures carry nominal ids at most.
+NAMELESS = ("matac:home", "matac:extract_detail", "matac:extract_rejects", "matac:run_download", "matac:scheme_list",
+            "matac:scheme_detail", "matac:outcomes", "matac:outcomes_published", "matac:meeting_list")
+
+
 def forbidden(world: World, user_key: str, combo: Combo, status: int) -> dict[str, str]:
     """token → whose it is: the names, dates of birth, nominal ids, case references and free text
     of every nomination the user may not see, and the police data (nominal and victim ids) to anyone
@@ -419,6 +449,8 @@ def forbidden(world: World, user_key: str, combo: Combo, status: int) -> dict[st
                 tokens[pid] = f"rank {rank}"
                 tokens.update({v: f"victim of rank {rank}" for v in world.victims[pid]})
     for label, spec in NOMINATIONS.items():
+        if combo.route.key in NAMELESS:
+            tokens.update({t: label for t in spec.person.tokens()} | {spec.person.first_name: label})
         if label in visible:
             continue
         tokens.update({t: label for t in spec.person.tokens()})
@@ -461,14 +493,18 @@ def listing(world: World, user_key: str, outcome) -> list[str]:
         wanted = [world.reference(combo.record), spec.person.last_name, world.ranked[spec.rank], *([spec.reasons] if spec.reasons else [])]
     if combo.route.key == "matac:case_detail" and combo.record == ACTION[0]:
         wanted += [ACTION[2], REVIEW[1]]
-    if combo.route.key in ("matac:run_detail", "matac:run_download") and combo.record == "run":
+    if combo.route.key in ("matac:run_detail", "matac:run_download") and combo.record in ("run", "run?show=all"):
         wanted = [world.ranked[1]]
     missing = [f"does not show {token!r}" for token in wanted if token not in outcome.text]
     if combo.route.key != "matac:nomination_list":
         return missing
     first = sorted(w.panels, key=lambda p: PANELS[p][1])[0]
+    if isinstance(combo.record, str) and combo.record.startswith("panel:") and combo.record[6:] in w.panels:
+        first = combo.record[6:]  # a panel the user sees; any other falls back to their first
     shown = {n for n in NOMINATIONS if world.reference(n) in outcome.text}
     should = {n for n in w.view if NOMINATIONS[n].panel == first}
+    if combo.record == "?status=awaiting":
+        should = {n for n in should if n not in ADOPTED}
     return missing + ([] if shown == should else [f"lists {sorted(shown)}, expected {sorted(should)}"])
 
 
