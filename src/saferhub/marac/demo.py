@@ -17,9 +17,15 @@ DEMO_AREA = "north-yorkshire"
 
 
 def _reference() -> list[str]:
+    """The areas and the checklist the first time; afterwards the areas stay as coordinators and
+    administrators have set them in the application (`make run` loads the demo on every start)."""
     from saferhub.marac.area_services import marac_reference_load
+    from saferhub.marac.checklist_services import checklist_current
 
-    return marac_reference_load()
+    areas = list(MaracArea.objects.order_by("name").values_list("name", flat=True))
+    if not areas:
+        return marac_reference_load()
+    return [f"MARAC areas kept as they are: {', '.join(areas)}", f"Risk checklist current: {checklist_current()}"]
 
 
 def _coordinator() -> tuple[User | None, list[str]]:

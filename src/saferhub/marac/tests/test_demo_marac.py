@@ -181,11 +181,13 @@ def test_demo_load_once_then_keeps_what_is_there(demo_partnership):
     referral = MaracReferral.objects.order_by("pk").first()
     referral.safe_to_call = not referral.safe_to_call
     referral.save(update_fields=["safe_to_call"])
+    MaracArea.objects.filter(pk=area.pk).update(high_risk_threshold=17)
     counts = (Case.objects.count(), Person.objects.count(), MaracAction.objects.count(), MaracMeeting.objects.count())
     again = demo_marac_load(cases=40)
     assert any("kept" in line for line in again)
     assert (Case.objects.count(), Person.objects.count(), MaracAction.objects.count(), MaracMeeting.objects.count()) == counts
     assert MaracReferral.objects.get(pk=referral.pk).safe_to_call == referral.safe_to_call
+    assert MaracArea.objects.get(pk=area.pk).high_risk_threshold == 17
 
 
 def test_demo_marac_command(demo_partnership):
