@@ -90,3 +90,27 @@ def test_matac_routes_answer_each_user_by_scope_and_never_leak(world, user_key, 
     client = access_core.sign_in(Client(), world.users, user_key)
     problems = access_world.matrix().walk(client, world, user_key)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
+
+
+# What the matrix found -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("user_key", [
+    "police_analyst",
+    pytest.param("admin_all", marks=pytest.mark.xfail(strict=True, reason=(
+        "Found by the access matrix: an administrator whose personal-data scope is 'all' may open the decision "
+        "page and defer, but adopting answers 404, because the score at adoption is taken through "
+        "scoring_services.perpetrator_explain, which requires MATAC scoring access (police or MATAC member "
+        "organisation). Either the page should refuse the user up front or adoption should succeed."))),
+])
+def test_who_may_decide_on_a_nomination_may_adopt_it(world, user_key, settings):
+    settings.MATAC_STORE_DIR = str(world.extract_store)
+    client = access_core.sign_in(Client(), world.users, user_key)
+    nomination = world.nominations["n2"]
+    url = f"/matac/nominations/{nomination.pk}/decide/"
+    with transaction.atomic():
+        assert client.get(url).status_code == 200
+        response = client.post(url, {"meeting": str(world.meetings["p1"].pk), "decision": "adopt", "reason": "",
+                                     "lead_agency": str(world.organisations["m"].pk)})
+        adopted = type(nomination).objects.get(pk=nomination.pk).status
+        transaction.set_rollback(True)
+    assert response.status_code == 302 and adopted == "adopted"
