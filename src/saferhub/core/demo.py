@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import transaction
 
@@ -109,7 +110,7 @@ def _demo_people() -> list[str]:
     from saferhub.people.retention import default_schedules_load
 
     default_schedules_load()
-    return ["Retention schedules loaded", *demo_people_generate(cases=DEMO_CASES), *_demo_marac()]
+    return ["Retention schedules loaded", *demo_people_generate(cases=DEMO_CASES), *_demo_marac(), *_demo_matac()]
 
 
 def _demo_marac() -> list[str]:
@@ -117,6 +118,13 @@ def _demo_marac() -> list[str]:
     from saferhub.marac.demo import demo_marac_load
 
     return demo_marac_load()
+
+
+def _demo_matac() -> list[str]:
+    """The MATAC panel, a generated police extract scored, and its casework (adds nothing when loaded before)."""
+    from saferhub.matac.demo import matac_demo_load
+
+    return matac_demo_load()
 
 
 # The two Progress Updates the partnership has published, ready as drafts for a manager to publish.
@@ -149,9 +157,12 @@ def demo_logins_text() -> list[str]:
     """The demonstration accounts, one a line, for the console."""
     names = dict(Organisation.objects.values_list("slug", "name"))
     lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD})"]
+    from saferhub.matac.demo import LOGINS as MATAC_LOGINS
     from saferhub.people.demo import PEOPLE_LOGINS
 
-    logins = [*DEMO_LOGINS, *PEOPLE_LOGINS]
+    matac_logins = [SimpleNamespace(username=username, role=Role.CONTRIBUTOR, organisation=organisation)
+                    for username, organisation, *_ in MATAC_LOGINS]
+    logins = [*DEMO_LOGINS, *PEOPLE_LOGINS, *matac_logins]
     width = max(len(d.username) for d in logins)
     two_factor = {u.username for u in User.objects.filter(username__in=[d.username for d in logins]) if u.sees_personal_data}
     for login in logins:
