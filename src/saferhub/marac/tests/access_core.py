@@ -351,16 +351,30 @@ class Matrix:
         client.cookies.pop("messages", None)
         return outcome
 
-    def walk(self, client: Client, world, user_key: str) -> list[str]:
-        """Every combination for one member of staff; the problems found."""
+    def walk(self, client: Client, world, user_key: str, known: dict | None = None) -> list[str]:
+        """Every combination for one member of staff; the problems found, but for the known faults
+        (user, method, route key, record, form) → reason, which are tested on their own."""
+        known = known or {}
         outcomes = {}
         for combo in self.combos():
+            if (user_key, combo.method, combo.route.key, combo.record, combo.form) in known:
+                continue
             outcomes[(combo.route.key, combo.method, combo.form, combo.record)] = self.run(client, world, user_key, combo)
         problems = []
         for (key, method, form, record), outcome in outcomes.items():
             twin = outcomes.get((key, method, form, self.missing_twin(outcome.combo)))
             problems += self.check(world, user_key, outcome, twin)
         return problems
+
+    def one(self, client: Client, world, user_key: str, method: str, key: str, record, form: str) -> list[str]:
+        """The problems of one combination, with the missing record's answer to compare with."""
+        route = next(r for r in self.routes if r.key == key)
+        combo = Combo(route, method, record, form)
+        outcome = self.run(client, world, user_key, combo)
+        twin = None
+        if MISSING in self.rules[key].records and record != MISSING:
+            twin = self.run(client, world, user_key, Combo(route, method, MISSING, form))
+        return self.check(world, user_key, outcome, twin)
 
     def check(self, world, user_key: str, outcome: Outcome, missing: Outcome | None) -> list[str]:
         combo = outcome.combo
