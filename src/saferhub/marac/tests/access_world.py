@@ -282,7 +282,7 @@ def _gated(w: Who, meeting, then: Expect = OK) -> Expect:
     if meeting not in w.meetings:
         return Expect(404)
     if meeting in w.unsigned:
-        return Expect(302, f"/marac/meetings/")
+        return Expect(302, "/marac/meetings/")  # to the meeting's confidentiality statement
     return then
 
 
@@ -459,9 +459,11 @@ def e_my_actions(w, method, record, form):
 
 
 def _action_may_update(w, record) -> bool:
+    """The agency the action is for, or the area's named coordinators, if they may change personal data."""
+    spec = USERS[w.key]
     agency = ACTIONS[record][0]
-    return record in _visible_actions(w) and w.key in USERS and USERS[w.key].contributes and w.view and (
-        USERS[w.key].organisation == agency or "area1" in w.named)
+    return (record in _visible_actions(w) and spec.contributes and spec.scope != PersonalDataScope.NONE
+            and (spec.organisation == agency or "area1" in w.named))
 
 
 def _visible_actions(w) -> set:
@@ -622,7 +624,8 @@ RULES = {
     "marac:referral_transfer": _rule(e_referral_transfer, records=REFERRAL_RECORDS, forms=("empty", "valid", "foreign")),
     "marac:transfer_detail": _rule(e_transfer_detail, records=["transfer", MISSING]),
     "marac:dataset": _rule(e_dataset, records=[None, "?area=access-south", "?quarter=not-a-quarter"]),
-    "marac:dataset_export": _rule(e_dataset_export, records=["csv", "xlsx", "pdf", "csv?area=access-south", "xlsx?area=access-north"]),
+    "marac:dataset_export": _rule(e_dataset_export,
+                                  records=["csv", "xlsx", "pdf", "csv?area=access-south", "xlsx?area=access-north"]),
     "marac:dataset_publish": _rule(e_dataset_publish, methods=POST, forms=("empty", "valid")),
     "api/marac/referrals/": _rule(e_api_referrals, api_methods=GET_POST, forms=("empty", "valid")),
     "api/marac/referrals/<int:referral_id>/": _rule(e_api_referral, records=REFERRAL_RECORDS, api_methods=("GET",)),

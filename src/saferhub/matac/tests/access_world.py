@@ -490,7 +490,8 @@ def listing(world: World, user_key: str, outcome) -> list[str]:
     wanted = []
     if combo.route.key == "matac:case_detail" and combo.record in w.view:
         spec = NOMINATIONS[combo.record]
-        wanted = [world.reference(combo.record), spec.person.last_name, world.ranked[spec.rank], *([spec.reasons] if spec.reasons else [])]
+        wanted = [world.reference(combo.record), spec.person.last_name, world.ranked[spec.rank],
+                  *([spec.reasons] if spec.reasons else [])]
     if combo.route.key == "matac:case_detail" and combo.record == ACTION[0]:
         wanted += [ACTION[2], REVIEW[1]]
     if combo.route.key in ("matac:run_detail", "matac:run_download") and combo.record in ("run", "run?show=all"):
