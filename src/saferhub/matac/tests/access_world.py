@@ -221,7 +221,7 @@ def _scoring_write(need: str):
 def e_run_person(w, method, record, form):
     if not w.scoring:
         return Expect(404)
-    return OK if record == "rank_1" else Expect(404)
+    return OK if record in ("rank_1", "rank_3") else Expect(404)
 
 
 def e_run_reproduce(w, method, record, form):
@@ -326,8 +326,8 @@ RULES = {
     "matac:run_detail": _rule(_scoring(), records=["run", "run?show=all", MISSING]),
     "matac:run_download": _rule(_scoring(), records=["run", MISSING]),
     "matac:run_reproduce": _rule(e_run_reproduce, records=["run", MISSING], methods=("POST",), forms=("",)),
-    "matac:run_person": _rule(e_run_person, records=["rank_1", "rank_none", MISSING]),
-    "matac:person_score": _rule(e_person_score, forms=VALID),
+    "matac:run_person": _rule(e_run_person, records=["rank_1", "rank_3", "rank_none", MISSING]),
+    "matac:person_score": _rule(e_person_score, forms=(*VALID, "foreign")),
     "matac:scheme_list": _rule(_scoring()),
     "matac:scheme_detail": _rule(_scoring(), records=["scheme", MISSING]),
     "matac:scheme_version_new": _rule(_scoring_write("schemes"), records=["scheme", MISSING]),
@@ -375,7 +375,8 @@ def path(world: World, combo: Combo) -> str:
     if route.key == "matac:run_person":
         if record == MISSING:
             return route.fill({"pk": MISSING_ID, "rank": 1})
-        return route.fill({"pk": world.run.pk, "rank": 1 if record == "rank_1" else RUN_TOP + 500})
+        ranks = {"rank_1": 1, "rank_3": NOMINATIONS["n3"].rank}
+        return route.fill({"pk": world.run.pk, "rank": ranks.get(record, RUN_TOP + 500)})
     return route.fill({name: _id(world, record) for name in route.arguments})
 
 
@@ -385,6 +386,9 @@ def _date(prefix: str, day: dt.date) -> dict:
 
 FOREIGN = {
     # Forms naming something of the other panel or outside the MATAC.
+    "matac:person_score": lambda world, record: {
+        "perpetrator_id": world.ranked[NOMINATIONS["n3"].rank], "scheme": str(world.scheme.pk),
+        **_date("reference_date", timezone.localdate())},
     "matac:nomination_decide": lambda world, record: {
         "meeting": str(world.meetings["p2" if record in NOMINATIONS and NOMINATIONS[record].panel == "p1" else "p1"].pk),
         "decision": "defer", "reason": "", "lead_agency": ""},
