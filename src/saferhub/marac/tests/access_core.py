@@ -84,6 +84,8 @@ USERS: dict[str, UserSpec | None] = {
     "unverified": UserSpec(Role.CONTRIBUTOR, "a", PARTIES, second_factor=False),
     "viewer_none": UserSpec(Role.VIEWER, "a"),
     "a_contributor": UserSpec(Role.CONTRIBUTOR, "a", PARTIES),
+    # Reads what agency A is party to, changes nothing.
+    "a_viewer": UserSpec(Role.VIEWER, "a", PARTIES),
     "b_contributor": UserSpec(Role.CONTRIBUTOR, "b", PARTIES),
     "coordinator_1": UserSpec(Role.CONTRIBUTOR, "c1", PARTIES),
     "coordinator_2": UserSpec(Role.CONTRIBUTOR, "c2", PARTIES),
