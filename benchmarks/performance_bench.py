@@ -356,7 +356,7 @@ SELECT o.code, v.period_type, v.period_start, SUM(v.value)
 FROM performance_datavalue v
 LEFT JOIN performance_breakdownoption o ON o.id = v.option_id
 LEFT JOIN performance_datareturn r ON r.id = v.data_return_id
-WHERE v.data_element_id = ? AND v.service_id = ? AND v.period_start IN ({starts})
+WHERE v.data_element_id = ? AND v.service_id = ? AND v.period_type IN ('M', 'Q') AND v.period_start IN ({starts})
   AND (v.data_return_id IS NULL OR r.status = 'approved')
 GROUP BY o.code, v.period_type, v.period_start
 """

@@ -303,8 +303,9 @@ def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> l
     targets = list(targets)
     if not targets:
         return []
-    base = totals_filter(approved_values() if approved_only else DataValue.objects.all()).filter(
-        period_start__lte=today, data_element__in={t.data_element_id for t in targets})
+    figures = totals_filter(approved_values() if approved_only else DataValue.objects.all()).filter(
+        data_element__in={t.data_element_id for t in targets})
+    base = figures.filter(period_start__lte=today)
     # Naming the period types lets the database search the index on (element, period type,
     # period start) by date rather than read every year of the elements.
     recent = base.filter(period_type__in=PeriodType.values, period_start__gte=add_months(today.replace(day=1), -TARGET_RECENT_MONTHS))
@@ -318,7 +319,9 @@ def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> l
     # (element id, period type, period start) -> {service id: figure}
     sums: dict[tuple, dict] = {}
     if latest:
-        rows = (base.filter(period_type__in=PeriodType.values, period_start__in=set(latest.values())).order_by()
+        # Without `period_start <= today` (those starts are all before it): a database without
+        # statistics would otherwise search by that range, through every year, not by the starts.
+        rows = (figures.filter(period_type__in=PeriodType.values, period_start__in=set(latest.values())).order_by()
                 .values("data_element_id", "service_id", "period_type", "period_start").annotate(total=Sum("value"))
                 .values_list("data_element_id", "service_id", "period_type", "period_start", "total"))
         for element_id, service_id, period_type, start, total in rows:
