@@ -299,7 +299,11 @@ def e_referral_list(w, method, record, form):
 
 
 def e_referral_new(w, method, record, form):
-    return OK if w.sees and w.may_refer else Expect(403)
+    if not (w.sees and w.may_refer):
+        return Expect(403)
+    if method == "POST" and form == "valid":
+        return Expect(302, "/marac/referrals/", succeeds=True)
+    return OK
 
 
 def e_referral_detail(w, method, record, form):
@@ -588,7 +592,7 @@ POST = ("POST",)
 RULES = {
     "marac:home": _rule(e_home),
     "marac:referral_list": _rule(e_referral_list),
-    "marac:referral_new": _rule(e_referral_new),
+    "marac:referral_new": _rule(e_referral_new, forms=("empty", "valid")),
     "marac:referral_detail": _rule(e_referral_detail, records=REFERRAL_RECORDS),
     "marac:referral_accept": _rule(e_referral_accept, records=REFERRAL_RECORDS, methods=POST),
     "marac:referral_decline": _rule(e_referral_decline, records=REFERRAL_RECORDS, forms=("empty", "valid")),
@@ -720,6 +724,15 @@ def data(world: World, user_key: str, combo: Combo) -> dict:
     key, record = combo.route.key, combo.record
     if key == "marac:referral_decline":
         return {"reason": "Declined by the matrix"}
+    if key == "marac:referral_new":
+        from saferhub.marac.tests.referral_fixtures import answers_with
+
+        return {"area": str(world.areas["area1"].pk), "victim-first_name": "Newcomb", "victim-last_name": "Webvictim",
+                **_date_parts("victim-date_of_birth", dt.date(1989, 5, 6)), "perpetrator_count": "1",
+                "perpetrator-0-first_name": "Newcomb", "perpetrator-0-last_name": "Webperp", "child_count": "1",
+                **_date_parts("assessed_on", timezone.localdate() - dt.timedelta(days=1)),
+                **{f"answer-{k}": a for k, (a, _) in answers_with(14).items()},
+                "incidents_in_window": "0", "safe_contact_details": "Text only", "safe_to_call": "yes"}
     if key == "marac:meeting_schedule":
         return {"area": str(world.areas["area1"].pk), **_date_parts("until", dt.date(2027, 2, 1))}
     if key == "marac:meeting_emergency":

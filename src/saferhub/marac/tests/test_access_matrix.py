@@ -82,7 +82,7 @@ def _combinations() -> int:
 def test_the_matrix_counts_its_combinations(capsys):
     m = access_world.matrix()
     with capsys.disabled():
-        print(f"\nMARAC access matrix: {len(m.routes)} routes × GET and POST (empty and valid forms) × records "
+        print(f"\nMARAC access matrix: {len(m.routes)} routes × GET and POST (empty, valid and foreign forms) × records "
               f"= {len(m.combos())} per user × {len(access_core.USERS)} users = {_combinations()} combinations")
     assert _combinations() >= MINIMUM_COMBINATIONS
 
