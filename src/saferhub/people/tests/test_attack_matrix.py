@@ -85,7 +85,7 @@ def _fill_values(route, world) -> dict:
         "service_slug": public["service"].slug, "object_id": "1", "content_type_id": "1", "id": "1", "app_label": "partners",
         "url": "no-such-page/",
         # MARAC meetings: ids that exist in no world (no MARAC data here), and a token no one holds.
-        "referral_pk": "1", "attendance_pk": "1", "token": "no-such-token",
+        "referral_pk": "1", "attendance_pk": "1", "token": "no-such-token", "referral_id": "1",
         "rank": "1",  # MATAC: a place on a ranked list
         "element": "no-such-figure",  # performance: a data element of a service
     }
