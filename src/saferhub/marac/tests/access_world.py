@@ -45,6 +45,10 @@ REFERRALS = {
                          child=PersonSpec("Thaddeus", "Quillfeather", dt.date(2015, 2, 28))),
     "r_b1": ReferralSpec("b_contributor", "area1", PersonSpec("Ottoline", "Vexworth", dt.date(1991, 4, 22)),
                          PersonSpec("Cuthbert", "Pennyroyal", dt.date(1986, 12, 5)), "Safeline Brackenrigg"),
+    # Agency A refers the victim and perpetrator agency B referred: an exact repeat, found through the
+    # register's blind indexes, of a case A is not party to (A's own register entries, same details).
+    "r_a3": ReferralSpec("a_contributor", "area1", PersonSpec("Ottoline", "Vexworth", dt.date(1991, 4, 22)),
+                         PersonSpec("Cuthbert", "Pennyroyal", dt.date(1986, 12, 5)), "Safeline Ferncastle"),
     "r_b2": ReferralSpec("b_contributor", "area2", PersonSpec("Marisol", "Featherstonhaugh", dt.date(1994, 9, 30)),
                          PersonSpec("Evander", "Thistlewood", dt.date(1975, 10, 27)), "Safeline Saltersgate"),
     "r_transferred": ReferralSpec("b_contributor", "area1", PersonSpec("Wilhelmina", "Stoatley", dt.date(1968, 6, 9)),
@@ -796,9 +800,13 @@ def forbidden(world: World, user_key: str, combo: Combo, status: int) -> dict[st
     if combo.route.key == "marac:referral_audit" and status == 200:
         references |= set(w.held)
     if combo.route.key in LINK_PAGES and status == 200:
-        # A referral's history and a transfer name the referrals linked to it by reference only
-        # (repeat_services.referral_history): a reference is never personal.
-        references |= {label for pair in (TRANSFER[::2], REPEAT) if set(pair) & visible for label in pair}
+        # A transfer's page and its referrals' histories name the other end of the transfer, and a
+        # repeat match's review both of its referrals, by reference only (a reference is never
+        # personal): the referring agency may know where its referral went.
+        if combo.record == "transfer" or combo.record in TRANSFER[::2]:
+            references |= set(TRANSFER[::2])
+        if combo.record == "repeat":
+            references |= set(REPEAT)
     people_visible = [] if combo.route.key in NAMELESS else [p for r in visible for p in referral_people(r)]
     tokens = {}
     for label in ALL_REFERRALS:
@@ -881,7 +889,17 @@ def listing(world: World, user_key: str, outcome) -> list[str]:
 TRANSFER_RESEARCH = ("marac/transfers.py transfer_history shows every agency's research on the old referral to anyone who "
                      "may see that referral; research is for the signed attendees of its meeting (and, as transfers.py "
                      "documents, the receiving area), not the referring agency or other parties")
+REPEAT_REFERENCE = ("a cross-agency repeat names the other agency's case: agency A's referral page and history show the "
+                    "reference of agency B's earlier referral of the same victim (and B's history shows A's later one), "
+                    "though neither agency is party to the other's case. The people register's rule (people matrix: "
+                    "what an organisation holds names no case it is not party to) says a case outside scope is not "
+                    "named at all; referral_detail and repeat_services.referral_history name it by reference")
 KNOWN_FAULTS = {
+    **{(user, method, key, "r_a3", form): REPEAT_REFERENCE
+       for user in ("a_contributor", "a_viewer") for key in ("marac:referral_detail", "marac:referral_history")
+       for method, form in (("GET", ""), ("POST", "empty"))},
+    ("b_contributor", "GET", "marac:referral_history", "r_b1", ""): REPEAT_REFERENCE,
+    ("b_contributor", "POST", "marac:referral_history", "r_b1", "empty"): REPEAT_REFERENCE,
     ("b_contributor", "GET", "marac:transfer_detail", "transfer", ""): TRANSFER_RESEARCH,
     ("b_contributor", "POST", "marac:transfer_detail", "transfer", "empty"): TRANSFER_RESEARCH,
     ("admin_all", "GET", "marac:transfer_detail", "transfer", ""): TRANSFER_RESEARCH,

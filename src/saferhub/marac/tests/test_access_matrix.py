@@ -50,15 +50,15 @@ def test_every_marac_route_has_an_expectation():
 
 def test_the_expectations_follow_the_specification():
     """Spot checks of who sees what, in words, so a mistake in the table shows here."""
-    assert access_world.who("a_contributor").view == {"r_declined", "r_a1"}
-    assert access_world.who("a_viewer").view == {"r_declined", "r_a1"} and access_world.who("a_viewer").change == set()
+    assert access_world.who("a_contributor").view == {"r_declined", "r_a1", "r_a3"}
+    assert access_world.who("a_viewer").view == {"r_declined", "r_a1", "r_a3"} and access_world.who("a_viewer").change == set()
     assert access_world.who("b_contributor").view == {"r_b1", "r_b2", "r_transferred"}
     assert access_world.parties("r_transferred") == {"b", "c1", "e", "c2"}
-    assert access_world.who("coordinator_1").view == {"r_declined", "r_a1", "r_b1", "r_transferred", "r_moved"}
+    assert access_world.who("coordinator_1").view == {"r_declined", "r_a1", "r_b1", "r_a3", "r_transferred", "r_moved"}
     assert access_world.who("coordinator_2").view == {"r_b2", "r_transferred", "r_moved"}
     assert access_world.who("attendee_signed").view == {"r_a1", "r_transferred"}
     assert access_world.who("attendee_unsigned").view == set() and access_world.who("attendee_unsigned").unsigned == {"m1"}
-    assert access_world.who("dp_lead").view == set() and access_world.who("dp_lead").held == {"r_declined", "r_a1"}
+    assert access_world.who("dp_lead").view == set() and access_world.who("dp_lead").held == {"r_declined", "r_a1", "r_a3"}
     assert access_world.who("admin_all").view == set(access_world.ALL_REFERRALS)
     assert access_world.who("admin_all").coordinates == set() and access_world.who("admin_all").data_areas == {"area1", "area2"}
     assert access_world.who("police_analyst").view == set()
@@ -73,6 +73,7 @@ def test_the_world_is_as_specified(world):
         made = {by_pk[o] for o in CaseParty.objects.filter(case=referral.case).values_list("organisation_id", flat=True)}
         assert made == access_world.parties(label), label
         assert referral.status == access_world.referral_status(label), label
+    assert world.referrals["r_a3"].repeat_of_id == world.referrals["r_b1"].pk
 
 
 def _combinations() -> int:
