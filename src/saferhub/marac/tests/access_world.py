@@ -2,8 +2,9 @@
 organisations, referrals by two agencies (accepted, awaiting, declined, transferred, one of another
 area), a meeting with its agenda, attendees who have and have not signed the confidentiality
 statement, two agencies' research, actions for two agencies, a repeat match to decide, an exact
-repeat across agencies and a transfer of a researched case, all made through MARAC's own services; and, for every MARAC route and the MARAC API, what each member
-of staff of access_core.USERS should get for each record, worked out from the specification below."""
+repeat across agencies and a transfer of a researched case, all made through MARAC's own services;
+and, for every MARAC route and the MARAC API, what each member of staff of access_core.USERS should
+get for each record, worked out from the specification below."""
 from __future__ import annotations
 
 import datetime as dt
