@@ -28,7 +28,7 @@ from saferhub.matac.models import (
 )
 from saferhub.matac.scheme import DEFAULT_SCHEME, Scheme
 from saferhub.matac.store import (
-    ExtractError, IncidentStore, connect, import_extract, source_hash, store_directory, write_rejects,
+    ExtractError, IncidentStore, SCORING_COLUMNS, connect, import_extract, source_hash, store_directory, write_rejects,
 )
 
 DEFAULT_NAME = "default"
@@ -411,7 +411,7 @@ def perpetrator_explain(*, user, perpetrator_id: str, reference_date: dt.date, s
     con = connect()
     try:
         # One decryption of the store serves both the rank and the incidents behind it.
-        store.register(con)
+        store.register(con, columns=SCORING_COLUMNS)
         rows = score_relation(con, scheme=record.scheme, reference_date=reference_date, perpetrator_ids=[perpetrator_id])
         facts = facts_relation(con, scheme=record.scheme, reference_date=reference_date, perpetrator_id=perpetrator_id)
     finally:

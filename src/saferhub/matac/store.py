@@ -45,6 +45,8 @@ KEY_COLUMNS = ("incident_id", "perpetrator_id", "victim_id")
 MAX_ID_LENGTH = 64
 MAX_LOCATION_LENGTH = 200
 MAGIC = b"SHMATAC1"
+# Rows per Arrow batch and Parquet row group when a segment is written.
+SEGMENT_BATCH_ROWS = 1 << 20
 ARROW_SCHEMA = pa.schema([
     pa.field(name, {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}[duck])
     for name, duck, _ in NORMALISED_COLUMNS
@@ -213,6 +215,8 @@ WHERE len(p.reasons) = 0 AND (
 CONFLICT_REASON = "already loaded from an earlier extract with different values (same incident_id, perpetrator_id and victim_id)"
 
 NORMALISED_SELECT = ", ".join(name for name, _, _ in NORMALISED_COLUMNS)
+# What scoring and a person's score page read: crime_flag and location never enter a score.
+SCORING_COLUMNS = ("incident_id", "incident_date", "perpetrator_id", "perpetrator_dob", "victim_id", "offence_category")
 
 
 def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = None,
@@ -328,30 +332,45 @@ class IncidentStore:
         digests = sorted(s["sha256"] for s in self.manifest()["segments"])
         return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
-    def table(self) -> pa.Table:
-        """Every row, decrypted in memory only."""
+    def table(self, columns: tuple[str, ...] | None = None) -> pa.Table:
+        """Every row (only `columns`, when given), decrypted in memory only. Segments are opened
+        one at a time and each one's sealed and plaintext bytes are let go as soon as its columns
+        are decoded, so at most one segment's bytes sit next to the table."""
+        schema = ARROW_SCHEMA if columns is None else pa.schema([ARROW_SCHEMA.field(c) for c in columns])
         tables = []
         for segment in self.manifest()["segments"]:
             sealed = (self.directory / segment["name"]).read_bytes()
             plaintext = unseal(sealed, segment["name"].encode())
-            tables.append(pq.read_table(pa.BufferReader(plaintext)).cast(ARROW_SCHEMA))
+            del sealed
+            table = pq.read_table(pa.BufferReader(plaintext), columns=None if columns is None else list(columns))
+            del plaintext
+            # Segments are written in ARROW_SCHEMA; a cast (a copy) only for one that is not.
+            tables.append(table if table.schema.equals(schema) else table.cast(schema))
+            del table
         if not tables:
-            return ARROW_SCHEMA.empty_table()
-        return pa.concat_tables(tables)
+            return schema.empty_table()
+        # Zero-copy: the result keeps each segment's columns as its own chunks.
+        return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
-    def register(self, con, name: str = "incidents") -> None:
-        con.register(name, self.table())
+    def register(self, con, name: str = "incidents", *, columns: tuple[str, ...] | None = None) -> None:
+        """Make the rows the relation `name` in `con`. DuckDB scans the Arrow table where it
+        lies (no copy); `columns` limits what is decrypted and decoded to what a query reads."""
+        con.register(name, self.table(columns))
 
     def add_accepted(self, con) -> StoreAddition:
         """Append the rows of temp table `accepted` whose key is not in `incidents` yet. Call
         inside `locked()` after `register(con)`."""
         accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
-        table = con.sql(f"""SELECT {NORMALISED_SELECT} FROM accepted a
-                            ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").to_arrow_table()
-        new = table.num_rows
+        new = con.execute(f"""SELECT count(*) FROM accepted a
+                              ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").fetchall()[0][0]
         if new == 0:
             return StoreAddition(new_rows=0, already_present=accepted, segment=None)
-        segment = self._write_segment(table)
+        # Streamed in batches into the segment: the new rows are never all held as Arrow at once.
+        batches = con.sql(f"""SELECT {NORMALISED_SELECT} FROM accepted a
+                              ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").to_arrow_reader(SEGMENT_BATCH_ROWS)
+        segment = self._write_segment(batches)
+        if segment["rows"] != new:
+            raise RuntimeError(f"{segment['rows']} rows written to the store segment, {new} expected")
         manifest = self.manifest()
         manifest["segments"].append(segment)
         self._write_manifest(manifest)
@@ -406,17 +425,29 @@ class IncidentStore:
                     path.unlink(missing_ok=True)
         return removed
 
-    def _write_segment(self, table: pa.Table) -> dict:
+    def _write_segment(self, rows: pa.Table | pa.RecordBatchReader) -> dict:
+        """Seal `rows` (a table, or batches read one at a time) as a new segment file."""
         sink = pa.BufferOutputStream()
-        pq.write_table(table.cast(ARROW_SCHEMA), sink, compression="zstd")
+        count = 0
+        with pq.ParquetWriter(sink, ARROW_SCHEMA, compression="zstd") as writer:
+            for batch in (rows.to_batches(max_chunksize=SEGMENT_BATCH_ROWS) if isinstance(rows, pa.Table) else rows):
+                if batch.num_rows:
+                    if not batch.schema.equals(ARROW_SCHEMA):
+                        batch = batch.cast(ARROW_SCHEMA)
+                    writer.write_batch(batch, row_group_size=SEGMENT_BATCH_ROWS)
+                    count += batch.num_rows
+        # AESGCM takes only Python bytes: one copy, and the Arrow buffer is let go before sealing.
         plaintext = sink.getvalue().to_pybytes()
+        del sink
         name = f"segment-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.sealed"
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = self.directory / f".{name}.tmp"
+        digest = hashlib.sha256(plaintext).hexdigest()
         temporary.write_bytes(seal(plaintext, name.encode()))
+        del plaintext
         os.chmod(temporary, 0o600)
         os.replace(temporary, self.directory / name)
-        return {"name": name, "rows": table.num_rows, "sha256": hashlib.sha256(plaintext).hexdigest(),
+        return {"name": name, "rows": count, "sha256": digest,
                 "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
     def _write_manifest(self, manifest: dict) -> None:
@@ -448,10 +479,13 @@ def import_extract(path: str | os.PathLike, *, store: IncidentStore | None = Non
         con.close()
 
 
-def register_source(con, source, name: str = "incidents", *, today: dt.date | None = None) -> None:
-    """Make a DuckDB scoring source (store or extract paths) the relation `name` in `con`."""
+def register_source(con, source, name: str = "incidents", *, today: dt.date | None = None,
+                    columns: tuple[str, ...] | None = None) -> None:
+    """Make a DuckDB scoring source (store or extract paths) the relation `name` in `con`. With
+    `columns`, a store opens only those columns (extract files are read as views, which DuckDB
+    already prunes to the columns a query uses)."""
     if isinstance(source, IncidentStore):
-        source.register(con, name)
+        source.register(con, name, columns=columns)
         return
     paths = source_paths(source)
     if len(paths) == 1:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from saferhub.matac.engines import ScoreRow
 from saferhub.matac.scheme import Scheme
-from saferhub.matac.store import connect, register_source
+from saferhub.matac.store import SCORING_COLUMNS, connect, register_source
 
 
 def _distinct_at_least(column: str, minimum: int) -> str:
@@ -89,7 +89,7 @@ def window_start(scheme: Scheme, reference_date: dt.date) -> dt.date:
 def score_duckdb(*, scheme: Scheme, reference_date: dt.date, source, perpetrator_ids=None, top=None) -> list[ScoreRow]:
     con = connect()
     try:
-        register_source(con, source)
+        register_source(con, source, columns=SCORING_COLUMNS)
         return score_relation(con, scheme=scheme, reference_date=reference_date,
                               perpetrator_ids=perpetrator_ids, top=top)
     finally:
@@ -138,7 +138,7 @@ class Facts:
 def perpetrator_facts(*, scheme: Scheme, reference_date: dt.date, source, perpetrator_id: str) -> Facts:
     con = connect()
     try:
-        register_source(con, source)
+        register_source(con, source, columns=SCORING_COLUMNS)
         return facts_relation(con, scheme=scheme, reference_date=reference_date, perpetrator_id=perpetrator_id)
     finally:
         con.close()
