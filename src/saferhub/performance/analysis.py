@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from django.db import connections
 from django.db.models import IntegerField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -30,7 +32,7 @@ def approved_values():
     return DataValue.objects.filter(Q(data_return__isnull=True) | Q(data_return__status=ReturnStatus.APPROVED))
 
 
-def totals_filter(query, *, or_elements=()):
+def totals_filter(query, *, or_elements=(), or_element_ids=()):
     """Only totals (no breakdown option), or any figure of the element slugs `or_elements`.
     Written as COALESCE(option, 0) = 0 rather than option IS NULL: a database that has never
     gathered statistics (SQLite without ANALYZE) would otherwise read every total it holds through
@@ -39,6 +41,9 @@ def totals_filter(query, *, or_elements=()):
     query = query.alias(option_or_zero=Coalesce("option_id", Value(0), output_field=IntegerField()))
     if or_elements:
         return query.filter(Q(option_or_zero=0) | Q(data_element__slug__in=set(or_elements)))
+    if or_element_ids:
+        # By id, so the query needs no join to the elements.
+        return query.filter(Q(option_or_zero=0) | Q(data_element_id__in=sorted(set(or_element_ids))))
     return query.filter(option_or_zero=0)
 
 
@@ -64,13 +69,27 @@ class Figures:
 
     @classmethod
     def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False,
-             totals_only: bool = False, period_types=None, options_of=()) -> "Figures":
+             totals_only: bool = False, period_types=None, options_of=(), element_slugs: dict[int, str] | None = None,
+             ) -> "Figures":
         """The figures of `elements` (data elements or their slugs; None: every element) over
         `services` (None: every service) for the periods starting on `starts`; summed over the
         services unless `by_service`. `totals_only` leaves out breakdown options, except those of
         the elements (or slugs) in `options_of`; `period_types` (None: every type) lets the
         database read through the index on (element, period type, period start) instead of every
-        year of the element."""
+        year of the element.
+
+        `element_slugs` (element id -> slug), in place of `elements`, is for a caller that holds
+        the elements already and reads most of its services' elements (a service's summary): the
+        query then reads the services' periods through the (service, period start) index, groups
+        by element id without joining the elements, and only those elements' sums are kept. With
+        200 elements named in the query instead, SQLite searches the (element, period type,
+        period start) index once per element and period, which is slower."""
+        if element_slugs is not None:
+            if elements is not None or services is None:
+                raise ValueError("element_slugs replaces elements, and needs services")
+            return cls._load_by_id(element_slugs, services=services, starts=starts, approved_only=approved_only,
+                                   by_service=by_service, totals_only=totals_only, period_types=period_types,
+                                   options_of=options_of)
         query = (approved_values() if approved_only else DataValue.objects.all()).filter(period_start__in=set(starts))
         if elements is not None:
             query = query.filter(data_element__slug__in={getattr(e, "slug", e) for e in elements})
@@ -86,6 +105,32 @@ class Figures:
         if by_service:
             return cls({tuple(row[:5]): row[5] for row in rows})
         return cls({(None, *row[:4]): row[4] for row in rows})
+
+    @classmethod
+    def _load_by_id(cls, element_slugs: dict[int, str], *, services, starts, approved_only: bool, by_service: bool,
+                    totals_only: bool, period_types, options_of) -> "Figures":
+        query = (approved_values() if approved_only else DataValue.objects.all()).filter(
+            period_start__in=set(starts), service__in=list(services))
+        if period_types is not None:
+            query = query.filter(period_type__in=sorted(set(period_types)))
+        if totals_only:
+            wanted = {getattr(e, "slug", e) for e in options_of}
+            query = totals_filter(query, or_element_ids=[pk for pk, slug in element_slugs.items() if slug in wanted])
+        keys = ["service_id"] if by_service else []
+        keys += ["data_element_id", "option__code", "period_type", "period_start"]
+        grouped = query.order_by().values(*keys).annotate(total=Sum("value")).values_list(*keys, "total")
+        sums = {}
+        if by_service:
+            for service_id, element_id, code, period_type, start, total in _tuples(grouped, date_column=4):
+                slug = element_slugs.get(element_id)
+                if slug is not None:
+                    sums[(service_id, slug, code, period_type, start)] = total
+        else:
+            for element_id, code, period_type, start, total in _tuples(grouped, date_column=3):
+                slug = element_slugs.get(element_id)
+                if slug is not None:
+                    sums[(None, slug, code, period_type, start)] = total
+        return cls(sums)
 
     def service(self, service_id) -> "Figures":
         """The figures of one service, from a set loaded `by_service`."""
@@ -127,6 +172,36 @@ class Figures:
 
     def has_months(self, slug: str) -> bool:
         return slug in self._monthly
+
+
+def _tuples(query, *, date_column: int) -> list[tuple]:
+    """The rows of a values_list query as plain tuples, its SQL run through the cursor: Django's
+    per-row converters cost more than the query itself for a summary's 1,500 sums. Only the date
+    in `date_column` needs converting, and only where the database gives text (SQLite for an
+    aggregate such as MAX, which has no declared type)."""
+    sql, params = query.query.get_compiler(using=query.db).as_sql()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not any(isinstance(row[date_column], str) for row in rows):
+        return rows
+    dates: dict[str, dt.date] = {}
+    converted = []
+    for row in rows:
+        text = row[date_column]
+        if isinstance(text, str):
+            if text not in dates:
+                dates[text] = dt.date.fromisoformat(text)
+            row = (*row[:date_column], dates[text], *row[date_column + 1:])
+        converted.append(row)
+    return converted
+
+
+@lru_cache(maxsize=1024)
+def parsed_expression(text: str) -> Expression:
+    """Expression.parse, kept by text: a summary evaluates each indicator for two quarters, and
+    an expression is only read once parsed. Raises ExpressionError as parse does."""
+    return Expression.parse(text)
 
 
 def quarter_starts(quarters) -> set[dt.date]:
@@ -224,13 +299,13 @@ def monthly_series(*, element: DataElement, end_month: dt.date, count: int = 24,
 
 def indicator_elements(indicator: ComputedIndicator) -> set[str]:
     """The slugs of the data elements an indicator is computed from."""
-    expressions = (Expression.parse(indicator.numerator), Expression.parse(indicator.denominator))
+    expressions = (parsed_expression(indicator.numerator), parsed_expression(indicator.denominator))
     return {ref.element for expression in expressions for ref in expression.references}
 
 
 def computed_value(indicator: ComputedIndicator, *, quarter: FinancialQuarter, services=None, figures: Figures | None = None) -> float | None:
     """A computed indicator for a quarter: numerator ÷ denominator × multiplier."""
-    numerator, denominator = Expression.parse(indicator.numerator), Expression.parse(indicator.denominator)
+    numerator, denominator = parsed_expression(indicator.numerator), parsed_expression(indicator.denominator)
     refs = {*numerator.references, *denominator.references}
     if figures is not None:
         resolved = {ref: figures.quarter_value(ref.element, quarter, ref.option) for ref in refs}
@@ -324,7 +399,7 @@ def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> l
         rows = (figures.filter(period_type__in=PeriodType.values, period_start__in=set(latest.values())).order_by()
                 .values("data_element_id", "service_id", "period_type", "period_start").annotate(total=Sum("value"))
                 .values_list("data_element_id", "service_id", "period_type", "period_start", "total"))
-        for element_id, service_id, period_type, start, total in rows:
+        for element_id, service_id, period_type, start, total in _tuples(rows, date_column=3):
             sums.setdefault((element_id, period_type, start), {})[service_id] = total
     statuses = []
     for target in targets:
@@ -347,7 +422,7 @@ def _latest_periods(values) -> dict[tuple, dt.date]:
     rows = (values.order_by().values("data_element_id", "service_id", "period_type")
             .annotate(latest=Max("period_start")).values_list("data_element_id", "service_id", "period_type", "latest"))
     latest: dict[tuple, dt.date] = {}
-    for element_id, service_id, period_type, start in rows:
+    for element_id, service_id, period_type, start in _tuples(rows, date_column=3):
         for key in ((element_id, service_id, period_type), (element_id, None, period_type)):
             if key not in latest or start > latest[key]:
                 latest[key] = start

@@ -8,14 +8,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.http import Http404
 
 from saferhub.commissioning.models import Service
 from saferhub.performance import analysis
 from saferhub.performance.analysis import Figures, TargetStatus, quarter_starts
 from saferhub.performance.charts import Chart, breakdown_chart, targets_chart, trend_chart, year_on_year_chart
-from saferhub.performance.expressions import Expression
 from saferhub.performance.models import (
     ComputedIndicator, DataElement, DataReturn, Frequency, PeriodType, ReturnStatus, Target, Unit,
 )
@@ -99,8 +98,12 @@ def approved_quarters() -> list[FinancialQuarter]:
     return sorted({FinancialQuarter.from_date(start) for start in starts}, reverse=True)
 
 
+# Unit.values builds a new list on every access; a summary of 200 figures asks thousands of times.
+_UNITS = frozenset(Unit.values)
+
+
 def unit_of(element) -> str:
-    return element.unit if element.unit in Unit.values else Unit.COUNT
+    return element.unit if element.unit in _UNITS else Unit.COUNT
 
 
 def _figure_column(heading: str, element) -> Column:
@@ -424,25 +427,37 @@ def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> 
     returns = list(DataReturn.objects.filter(service=service).order_by("-quarter_start"))
     quarter = quarter or _default_quarter(returns)
     year_ago = quarter.same_quarter_years_ago(1)
-    elements = list(service.data_elements.select_related("breakdown").order_by("order", "name"))
+    # The summary names no breakdown, only whether there is one; whether an element serves a
+    # strategy item comes with it rather than in a query of its own.
+    elements = list(service.data_elements.annotate(
+        serving=Exists(DataElement.strategy_items.through.objects.filter(dataelement_id=OuterRef("pk"))),
+    ).order_by("order", "name"))
     indicators = list(service.computed_indicators.order_by("name"))
     # Totals only, for the two quarters compared, plus the options an indicator refers to.
     references = [ref for i in indicators for expression in (i.numerator, i.denominator)
-                  for ref in Expression.parse(expression).references]
-    slugs = {e.slug for e in elements} | {ref.element for ref in references}
-    figures = Figures.load(elements=slugs, services=[service], starts=quarter_starts([quarter, year_ago]),
-                           totals_only=True, period_types=PeriodType.values,
-                           options_of={ref.element for ref in references if ref.option is not None})
-    statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__in=elements)))
-    serving = set(DataElement.strategy_items.through.objects.filter(dataelement__in=elements)
-                  .values_list("dataelement_id", flat=True))
+                  for ref in analysis.parsed_expression(expression).references]
+    starts = quarter_starts([quarter, year_ago])
+    optioned = {ref.element for ref in references if ref.option is not None}
+    own_slugs = {e.pk: e.slug for e in elements}
+    if {ref.element for ref in references} <= set(own_slugs.values()):
+        # The usual case: every figure the page reads is the service's own, so the query reads
+        # the service's periods and keeps its elements (Figures.load, element_slugs).
+        figures = Figures.load(element_slugs=own_slugs, services=[service], starts=starts, totals_only=True,
+                               period_types=PeriodType.values, options_of=optioned)
+    else:
+        figures = Figures.load(elements=set(own_slugs.values()) | {ref.element for ref in references}, services=[service],
+                               starts=starts, totals_only=True, period_types=PeriodType.values, options_of=optioned)
+    statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__services=service)))
+    by_element: dict[int, list[TargetStatus]] = {}
+    for status in statuses:
+        by_element.setdefault(status.target.data_element_id, []).append(status)
     rows = []
     for element in elements:
         current = figures.quarter_value(element.slug, quarter)
         last_year = figures.quarter_value(element.slug, year_ago)
-        own = [s for s in statuses if s.target.data_element_id == element.pk]
+        own = by_element.get(element.pk, [])
         rows.append(ElementRow(element, current, last_year, Change(last_year, current, unit_of(element), element.polarity),
-                               key=bool(own) or element.pk in serving, targets=own))
+                               key=bool(own) or element.serving, targets=own))
     allocations = list(service.allocations.select_related("stream").order_by("-financial_year", "stream__name"))
     funding = Table("funding", f"Funding for {service.name}",
                     [Column("Funding stream"), Column("Financial year"), Column("Amount", Unit.POUNDS), Column("Note")],
