@@ -203,9 +203,15 @@ SELECT row_no, incident_id, incident_date, perpetrator_id, perpetrator_dob, vict
 FROM d
 """
 
+# Run once per part of the perpetrator id space: each join's hash table holds one part of the
+# rows, not all of them (the peak memory of reloading a large extract into a large store).
+CONFLICT_PARTS = 4
 CONFLICT_SQL = """
-CREATE OR REPLACE TEMP TABLE conflicts AS
-SELECT p.row_no FROM parsed p JOIN incidents s USING (incident_id, perpetrator_id, victim_id)
+INSERT INTO conflicts
+SELECT p.row_no
+FROM (SELECT * FROM parsed WHERE hash(perpetrator_id) % $parts = $part) p
+JOIN (SELECT * FROM incidents WHERE hash(perpetrator_id) % $parts = $part) s
+    USING (incident_id, perpetrator_id, victim_id)
 WHERE len(p.reasons) = 0 AND (
     p.incident_date IS DISTINCT FROM s.incident_date OR p.perpetrator_dob IS DISTINCT FROM s.perpetrator_dob
     OR p.offence_category IS DISTINCT FROM s.offence_category OR p.crime_flag IS DISTINCT FROM s.crime_flag
@@ -230,7 +236,9 @@ def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = No
     result.ignored_columns = _load_raw(con, path, fmt)
     con.execute(VALIDATE_SQL, {"today": today or dt.date.today()})
     if against_store:
-        con.execute(CONFLICT_SQL)
+        con.execute("CREATE OR REPLACE TEMP TABLE conflicts (row_no BIGINT)")
+        for part in range(CONFLICT_PARTS):
+            con.execute(CONFLICT_SQL, {"parts": CONFLICT_PARTS, "part": part})
         con.execute(f"""UPDATE parsed SET reasons = list_append(reasons, '{CONFLICT_REASON}')
                         WHERE row_no IN (SELECT row_no FROM conflicts)""")
     con.execute(f"CREATE OR REPLACE TEMP VIEW accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0")
@@ -287,6 +295,21 @@ def unseal(sealed: bytes, associated: bytes) -> bytes:
         except InvalidTag:
             continue
     raise ImproperlyConfigured("A MATAC store segment cannot be opened with the configured keys (or was altered).")
+
+
+def _parquet_bytes(rows: pa.Table | pa.RecordBatchReader) -> tuple[bytes, int]:
+    """`rows` (a table, or batches read one at a time) as Parquet in ARROW_SCHEMA, and how many."""
+    sink = pa.BufferOutputStream()
+    count = 0
+    with pq.ParquetWriter(sink, ARROW_SCHEMA, compression="zstd") as writer:
+        for batch in (rows.to_batches(max_chunksize=SEGMENT_BATCH_ROWS) if isinstance(rows, pa.Table) else rows):
+            if batch.num_rows:
+                # A cast (a copy) only for a batch not already in the schema.
+                writer.write_batch(batch if batch.schema.equals(ARROW_SCHEMA) else batch.cast(ARROW_SCHEMA),
+                                   row_group_size=SEGMENT_BATCH_ROWS)
+                count += batch.num_rows
+    # AESGCM takes only Python bytes: one copy, and the Arrow buffer goes with the sink.
+    return sink.getvalue().to_pybytes(), count
 
 
 # The store -------------------------------------------------------------------------------------
@@ -361,16 +384,15 @@ class IncidentStore:
         """Append the rows of temp table `accepted` whose key is not in `incidents` yet. Call
         inside `locked()` after `register(con)`."""
         accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
-        new = con.execute(f"""SELECT count(*) FROM accepted a
-                              ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").fetchall()[0][0]
-        if new == 0:
-            return StoreAddition(new_rows=0, already_present=accepted, segment=None)
-        # Streamed in batches into the segment: the new rows are never all held as Arrow at once.
+        # Streamed in batches into the segment's Parquet bytes: the new rows are never all held
+        # as Arrow at once, and one pass both counts and writes them.
         batches = con.sql(f"""SELECT {NORMALISED_SELECT} FROM accepted a
                               ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").to_arrow_reader(SEGMENT_BATCH_ROWS)
-        segment = self._write_segment(batches)
-        if segment["rows"] != new:
-            raise RuntimeError(f"{segment['rows']} rows written to the store segment, {new} expected")
+        plaintext, new = _parquet_bytes(batches)
+        if new == 0:
+            return StoreAddition(new_rows=0, already_present=accepted, segment=None)
+        segment = self._seal_segment(plaintext, new)
+        del plaintext
         manifest = self.manifest()
         manifest["segments"].append(segment)
         self._write_manifest(manifest)
@@ -425,29 +447,18 @@ class IncidentStore:
                     path.unlink(missing_ok=True)
         return removed
 
-    def _write_segment(self, rows: pa.Table | pa.RecordBatchReader) -> dict:
-        """Seal `rows` (a table, or batches read one at a time) as a new segment file."""
-        sink = pa.BufferOutputStream()
-        count = 0
-        with pq.ParquetWriter(sink, ARROW_SCHEMA, compression="zstd") as writer:
-            for batch in (rows.to_batches(max_chunksize=SEGMENT_BATCH_ROWS) if isinstance(rows, pa.Table) else rows):
-                if batch.num_rows:
-                    if not batch.schema.equals(ARROW_SCHEMA):
-                        batch = batch.cast(ARROW_SCHEMA)
-                    writer.write_batch(batch, row_group_size=SEGMENT_BATCH_ROWS)
-                    count += batch.num_rows
-        # AESGCM takes only Python bytes: one copy, and the Arrow buffer is let go before sealing.
-        plaintext = sink.getvalue().to_pybytes()
-        del sink
+    def _write_segment(self, table: pa.Table) -> dict:
+        plaintext, rows = _parquet_bytes(table)
+        return self._seal_segment(plaintext, rows)
+
+    def _seal_segment(self, plaintext: bytes, rows: int) -> dict:
         name = f"segment-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.sealed"
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = self.directory / f".{name}.tmp"
-        digest = hashlib.sha256(plaintext).hexdigest()
         temporary.write_bytes(seal(plaintext, name.encode()))
-        del plaintext
         os.chmod(temporary, 0o600)
         os.replace(temporary, self.directory / name)
-        return {"name": name, "rows": count, "sha256": digest,
+        return {"name": name, "rows": rows, "sha256": hashlib.sha256(plaintext).hexdigest(),
                 "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
     def _write_manifest(self, manifest: dict) -> None:
