@@ -111,3 +111,43 @@ def test_target_counts_approved_figures_once_for_a_monthly_element(hub):
     target = Target.objects.create(data_element=element, service=hub, due=dt.date(2024, 3, 31), value=30)
     status = target_status(target, today=dt.date(2024, 6, 1))
     assert status.actual == 30 and status.as_of == Q3 and status.rag == "green"
+
+
+def test_figures_loaded_by_element_id_match_those_loaded_by_slug(hub):
+    """A service's summary loads by element id through the (service, period start) index
+    (element_slugs): the sums are those of the slug-named load, only of the elements named, only of
+    approved returns or figures without one, with options only for `options_of`, and dates as dates."""
+    from saferhub.commissioning.models import Service
+    from saferhub.performance.analysis import Figures, quarter_starts
+    from saferhub.performance.models import BreakdownOption, DataReturn, ReturnStatus
+
+    other = Service.objects.create(slug="other", name="Other", provider=hub.provider)
+    female, male = BreakdownOption.objects.get(code="female"), BreakdownOption.objects.get(code="male")
+    unnamed = DataElement.objects.create(slug="unnamed", name="Unnamed", order=3)
+    approved = DataReturn.objects.create(service=hub, quarter_start=Q3.start, status=ReturnStatus.APPROVED)
+    draft = DataReturn.objects.create(service=hub, quarter_start=Q3.previous().start, status=ReturnStatus.DRAFT)
+    for n, month in enumerate(Q3.months):
+        put(hub, "enquiries", month, 10 + n)
+        put(other, "enquiries", month, 1000)
+    put(hub, "individuals", Q3.start, 7, PeriodType.QUARTER, option=female)
+    put(hub, "individuals", Q3.start, 5, PeriodType.QUARTER, option=male)
+    DataValue.objects.create(data_element=DataElement.objects.get(slug="individuals"), service=hub, period_type=PeriodType.QUARTER,
+                             period_start=Q3.start, value=12, data_return=approved)
+    DataValue.objects.create(data_element=unnamed, service=hub, period_type=PeriodType.QUARTER, period_start=Q3.start, value=3)
+    DataValue.objects.create(data_element=DataElement.objects.get(slug="enquiries"), service=hub, period_type=PeriodType.QUARTER,
+                             period_start=Q3.previous().start, value=999, data_return=draft)
+    named = {e.pk: e.slug for e in DataElement.objects.filter(slug__in=["enquiries", "individuals"])}
+    starts = quarter_starts([Q3, Q3.previous()])
+    for options_of in (set(), {"individuals"}):
+        by_slug = Figures.load(elements=set(named.values()), services=[hub], starts=starts, totals_only=True,
+                               period_types=PeriodType.values, options_of=options_of)
+        by_id = Figures.load(element_slugs=named, services=[hub], starts=starts, totals_only=True,
+                             period_types=PeriodType.values, options_of=options_of)
+        assert by_id.sums == by_slug.sums
+        assert all(isinstance(key[4], dt.date) for key in by_id.sums)
+    assert by_id.quarter_value("enquiries", Q3) == 33
+    assert by_id.options("individuals", Q3) == {"female": 7, "male": 5}
+    assert by_id.quarter_value("enquiries", Q3.previous()) is None  # the draft's figure is not shown
+    assert not any(key[1] == "unnamed" for key in by_id.sums)
+    with pytest.raises(ValueError):
+        Figures.load(element_slugs=named, starts=starts)
