@@ -45,6 +45,9 @@ KEY_COLUMNS = ("incident_id", "perpetrator_id", "victim_id")
 MAX_ID_LENGTH = 64
 MAX_LOCATION_LENGTH = 200
 MAGIC = b"SHMATAC1"
+# Columns with a handful of distinct values, decoded as Arrow dictionaries (DuckDB reads them as
+# VARCHAR): each row then holds a 4-byte index, not its own copy of the text.
+DICTIONARY_COLUMNS = ("offence_category", "location")
 # Rows per Arrow batch and Parquet row group when a segment is written.
 SEGMENT_BATCH_ROWS = 1 << 20
 ARROW_SCHEMA = pa.schema([
@@ -203,15 +206,9 @@ SELECT row_no, incident_id, incident_date, perpetrator_id, perpetrator_dob, vict
 FROM d
 """
 
-# Run once per part of the perpetrator id space: each join's hash table holds one part of the
-# rows, not all of them (the peak memory of reloading a large extract into a large store).
-CONFLICT_PARTS = 4
 CONFLICT_SQL = """
-INSERT INTO conflicts
-SELECT p.row_no
-FROM (SELECT * FROM parsed WHERE hash(perpetrator_id) % $parts = $part) p
-JOIN (SELECT * FROM incidents WHERE hash(perpetrator_id) % $parts = $part) s
-    USING (incident_id, perpetrator_id, victim_id)
+CREATE OR REPLACE TEMP TABLE conflicts AS
+SELECT p.row_no FROM parsed p JOIN incidents s USING (incident_id, perpetrator_id, victim_id)
 WHERE len(p.reasons) = 0 AND (
     p.incident_date IS DISTINCT FROM s.incident_date OR p.perpetrator_dob IS DISTINCT FROM s.perpetrator_dob
     OR p.offence_category IS DISTINCT FROM s.offence_category OR p.crime_flag IS DISTINCT FROM s.crime_flag
@@ -236,9 +233,7 @@ def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = No
     result.ignored_columns = _load_raw(con, path, fmt)
     con.execute(VALIDATE_SQL, {"today": today or dt.date.today()})
     if against_store:
-        con.execute("CREATE OR REPLACE TEMP TABLE conflicts (row_no BIGINT)")
-        for part in range(CONFLICT_PARTS):
-            con.execute(CONFLICT_SQL, {"parts": CONFLICT_PARTS, "part": part})
+        con.execute(CONFLICT_SQL)
         con.execute(f"""UPDATE parsed SET reasons = list_append(reasons, '{CONFLICT_REASON}')
                         WHERE row_no IN (SELECT row_no FROM conflicts)""")
     con.execute(f"CREATE OR REPLACE TEMP VIEW accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0")
@@ -359,13 +354,16 @@ class IncidentStore:
         """Every row (only `columns`, when given), decrypted in memory only. Segments are opened
         one at a time and each one's sealed and plaintext bytes are let go as soon as its columns
         are decoded, so at most one segment's bytes sit next to the table."""
-        schema = ARROW_SCHEMA if columns is None else pa.schema([ARROW_SCHEMA.field(c) for c in columns])
+        wanted = [f.name for f in ARROW_SCHEMA] if columns is None else list(columns)
+        dictionary = [c for c in wanted if c in DICTIONARY_COLUMNS]
+        schema = pa.schema([pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in dictionary
+                            else ARROW_SCHEMA.field(c) for c in wanted])
         tables = []
         for segment in self.manifest()["segments"]:
             sealed = (self.directory / segment["name"]).read_bytes()
             plaintext = unseal(sealed, segment["name"].encode())
             del sealed
-            table = pq.read_table(pa.BufferReader(plaintext), columns=None if columns is None else list(columns))
+            table = pq.read_table(pa.BufferReader(plaintext), columns=wanted, read_dictionary=dictionary)
             del plaintext
             # Segments are written in ARROW_SCHEMA; a cast (a copy) only for one that is not.
             tables.append(table if table.schema.equals(schema) else table.cast(schema))
