@@ -61,11 +61,12 @@ class Figures:
         self._options: dict[tuple[str, dt.date], set[str]] = {}  # (slug, start) -> option codes
         self._monthly: set[str] = set()  # slugs with a monthly figure
         self._services: dict | None = None  # service id -> its sums, made on the first call to service()
+        options, monthly, month = self._options, self._monthly, PeriodType.MONTH.value
         for _, slug, code, period_type, start in self.sums:
             if code is not None:
-                self._options.setdefault((slug, start), set()).add(code)
-            if period_type == PeriodType.MONTH:
-                self._monthly.add(slug)
+                options.setdefault((slug, start), set()).add(code)
+            if period_type == month:
+                monthly.add(slug)
 
     @classmethod
     def load(cls, *, elements=None, services=None, starts, approved_only: bool = True, by_service: bool = False,
@@ -101,7 +102,8 @@ class Figures:
             query = query.filter(service__in=list(services))
         keys = ["service_id"] if by_service else []
         keys += ["data_element__slug", "option__code", "period_type", "period_start"]
-        rows = query.order_by().values(*keys).annotate(total=Sum("value")).values_list(*keys, "total")
+        rows = _tuples(query.order_by().values(*keys).annotate(total=Sum("value")).values_list(*keys, "total"),
+                       date_column=len(keys) - 1)
         if by_service:
             return cls({tuple(row[:5]): row[5] for row in rows})
         return cls({(None, *row[:4]): row[4] for row in rows})
