@@ -123,6 +123,13 @@ def may_see_audit(*, user, referral: MaracReferral) -> bool:
     return may_see_audit_of(user=user, case=referral.case)
 
 
+def repeat_of_visible(*, user, referral: MaracReferral) -> bool:
+    """Whether the user may open the earlier referral this one repeats: if not, its reference is not
+    shown (it would tell them of a case their organisation is not party to)."""
+    return bool(referral.repeat_of_id) and MaracReferral.objects.restrict(user, access.VIEW).filter(
+        pk=referral.repeat_of_id).exists()
+
+
 def may_decide(*, user, referral: MaracReferral) -> bool:
     return (referral.status == ReferralStatus.SUBMITTED and coordinates(user, referral.area)
             and MaracReferral.objects.restrict(user, access.CHANGE).filter(pk=referral.pk).exists())

@@ -101,6 +101,7 @@ def referral_detail(request, pk: int):
         "referral": referral, "parts": parts, "characteristics": _characteristics(parts),
         "may_decide": selectors.may_decide(user=request.user, referral=referral),
         "may_audit": selectors.may_see_audit(user=request.user, referral=referral),
+        "repeat_of_visible": selectors.repeat_of_visible(user=request.user, referral=referral),
         "breadcrumbs": [_home_crumb(), {"text": "Referrals", "href": reverse("marac:referral_list")}],
         "page_title": f"MARAC referral {referral.case.reference}",
     })

@@ -116,19 +116,21 @@ class ReferralHistory:
     repeat_of: MaracReferral | None
     entries: list[HistoryEntry]
     pending: int
+    repeat_of_visible: bool = False
 
 
 @transaction.atomic
 def referral_history(*, user, referral_id: int) -> ReferralHistory:
     """A referral's MARAC history: the earlier referrals of the same pair (repeats within the window
     and previous history outside it, as confirmed), later repeats of it, and transfers either way.
-    Earlier referrals the user may not open are named by reference only."""
+    Linked referrals the user may not open are not named at all: their reference would tell the
+    user of a case their organisation is not party to (the coordinator sees both)."""
     referral = MaracReferral.objects.restrict(user, access.VIEW).select_related("case", "area", "repeat_of__case") \
         .filter(pk=referral_id).first()
     if referral is None:
         raise Http404("No such referral")
     visible = set(MaracReferral.objects.restrict(user, access.VIEW).values_list("pk", flat=True)
-                  .filter(pk__in=_related_ids(referral)))
+                  .filter(pk__in=_related_ids(referral) | {referral.repeat_of_id}))
     entries = []
     confirmed = referral.repeat_matches.filter(decision=MatchDecision.CONFIRMED).select_related("earlier__case", "earlier__area")
     for match in confirmed.order_by("days_apart"):
@@ -147,7 +149,8 @@ def referral_history(*, user, referral_id: int) -> ReferralHistory:
     audit_event(user=user, action=AuditAction.VIEW, record_type="marac_referral", record_id=referral.pk,
                 record_label=referral.case.reference, fields=["repeat_of", "repeat_matches", "transfers"],
                 purpose="MARAC history of a referral")
-    return ReferralHistory(referral=referral, repeat_of=referral.repeat_of, entries=entries, pending=pending)
+    return ReferralHistory(referral=referral, repeat_of=referral.repeat_of, entries=entries, pending=pending,
+                           repeat_of_visible=referral.repeat_of_id in visible)
 
 
 def _related_ids(referral: MaracReferral) -> set[int]:

@@ -23,7 +23,7 @@ from django.http import Http404
 from saferhub.audit.models import AuditAction
 from saferhub.audit.trail import audit_event
 from saferhub.marac.models import (
-    AgencyResearch, ChecklistAnswer, MaracAction, MaracArea, MaracMeeting, MaracReferral, ReferralChild, ReferralStatus,
+    AgencyResearch, Attendance, ChecklistAnswer, MaracAction, MaracArea, MaracMeeting, MaracReferral, ReferralChild, ReferralStatus,
     ReferralTransfer,
 )
 from saferhub.marac.repeat_services import areas_coordinated_by
@@ -131,6 +131,17 @@ class TransferHistory:
     repeat_of: MaracReferral | None
 
 
+def _research_visible(user, transfer: ReferralTransfer):
+    """Agency research was shared under a meeting's confidentiality statement: it goes with the case
+    to the receiving area's coordinating organisation, and otherwise stays with the attendees who
+    signed for that meeting. Other parties to the case (the referrer, a broad-scope administrator)
+    see the meetings and actions but not the research."""
+    if user.organisation_id and user.organisation_id == transfer.to_area.coordinating_organisation_id:
+        return AgencyResearch.objects.all()
+    signed = Attendance.objects.filter(user=user, confidentiality_signed_at__isnull=False).values("meeting_id")
+    return AgencyResearch.objects.filter(meeting_id__in=signed)
+
+
 @transaction.atomic
 def transfer_history(*, user, transfer_id: int) -> TransferHistory:
     """What the sending MARAC did with the case: the meetings that heard it, its actions and the
@@ -143,7 +154,7 @@ def transfer_history(*, user, transfer_id: int) -> TransferHistory:
     old = transfer.from_referral
     meetings = list(MaracMeeting.objects.filter(Q(referrals=old) | Q(agenda__referral=old)).distinct().order_by("starts_at"))
     actions = list(MaracAction.objects.filter(referral=old).select_related("organisation", "meeting").order_by("deadline", "pk"))
-    research = list(AgencyResearch.objects.filter(referral=old).select_related("organisation", "meeting")
+    research = list(_research_visible(user, transfer).filter(referral=old).select_related("organisation", "meeting")
                     .order_by("meeting__starts_at", "organisation__name"))
     repeat_of = MaracReferral.objects.restrict(user, access.VIEW).select_related("case").filter(pk=old.repeat_of_id).first() \
         if old.repeat_of_id else None

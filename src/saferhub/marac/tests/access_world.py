@@ -886,26 +886,9 @@ def listing(world: World, user_key: str, outcome) -> list[str]:
 
 # Faults the matrix found in MARAC, left for their authors (each is its own expected failure in
 # test_access_matrix.py, which fails as soon as the fault is fixed so the entry can go):
-# (user, method, route, record, form) → what is wrong.
-TRANSFER_RESEARCH = ("marac/transfers.py transfer_history shows every agency's research on the old referral to anyone who "
-                     "may see that referral; research is for the signed attendees of its meeting (and, as transfers.py "
-                     "documents, the receiving area), not the referring agency or other parties")
-REPEAT_REFERENCE = ("a cross-agency repeat names the other agency's case: agency A's referral page and history show the "
-                    "reference of agency B's earlier referral of the same victim (and B's history shows A's later one), "
-                    "though neither agency is party to the other's case. The people register's rule (people matrix: "
-                    "what an organisation holds names no case it is not party to) says a case outside scope is not "
-                    "named at all; referral_detail and repeat_services.referral_history name it by reference")
-KNOWN_FAULTS = {
-    **{(user, method, key, "r_a3", form): REPEAT_REFERENCE
-       for user in ("a_contributor", "a_viewer") for key in ("marac:referral_detail", "marac:referral_history")
-       for method, form in (("GET", ""), ("POST", "empty"))},
-    ("b_contributor", "GET", "marac:referral_history", "r_b1", ""): REPEAT_REFERENCE,
-    ("b_contributor", "POST", "marac:referral_history", "r_b1", "empty"): REPEAT_REFERENCE,
-    ("b_contributor", "GET", "marac:transfer_detail", "transfer", ""): TRANSFER_RESEARCH,
-    ("b_contributor", "POST", "marac:transfer_detail", "transfer", "empty"): TRANSFER_RESEARCH,
-    ("admin_all", "GET", "marac:transfer_detail", "transfer", ""): TRANSFER_RESEARCH,
-    ("admin_all", "POST", "marac:transfer_detail", "transfer", "empty"): TRANSFER_RESEARCH,
-}
+# (user, method, route, record, form) → what is wrong. Fixed so far: transfer history showed every
+# agency's research to any party of the old case; cross-agency repeats named the other agency's case.
+KNOWN_FAULTS: dict = {}
 
 
 def matrix() -> Matrix:
