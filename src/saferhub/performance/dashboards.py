@@ -447,7 +447,9 @@ def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> 
     else:
         figures = Figures.load(elements=set(own_slugs.values()) | {ref.element for ref in references}, services=[service],
                                starts=starts, totals_only=True, period_types=PeriodType.values, options_of=optioned)
-    statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__services=service)))
+    # By the elements' ids: through the services relation, an OR would repeat each of the
+    # service's own targets once for every service reporting its element.
+    statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element_id__in=list(own_slugs))))
     by_element: dict[int, list[TargetStatus]] = {}
     for status in statuses:
         by_element.setdefault(status.target.data_element_id, []).append(status)
