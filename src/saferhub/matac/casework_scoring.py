@@ -102,10 +102,13 @@ def facts_for(perpetrator_ids: list[str], *, reference_date: dt.date, window_day
 
 def score_take(*, user, perpetrator_id: str, reference_date: dt.date) -> TakenScore:
     """The person's score at `reference_date` under the default scheme version, or not eligible
-    and why (scoring_services.perpetrator_explain: the same engine and data as the ranked lists)."""
+    and why (scoring_services.perpetrator_explain: the same engine and data as the ranked lists).
+    Only for casework services that have already found the case in the user's scope for change."""
     from saferhub.matac.scoring_services import perpetrator_explain
 
-    explanation = perpetrator_explain(user=user, perpetrator_id=perpetrator_id, reference_date=reference_date)
+    # Every caller has found the nomination's case (or the panel) in the user's scope for change.
+    explanation = perpetrator_explain(user=user, perpetrator_id=perpetrator_id, reference_date=reference_date,
+                                      for_case_in_scope=True)
     reason = ""
     if explanation.row is None:
         reason = ("Not eligible: " + "; ".join(explanation.ineligible)) if explanation.ineligible else "Not eligible under the scheme"

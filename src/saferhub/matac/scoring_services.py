@@ -399,10 +399,15 @@ def perpetrator_score(*, user, perpetrator_id: str, reference_date: dt.date, sch
 
 @transaction.atomic
 def perpetrator_explain(*, user, perpetrator_id: str, reference_date: dt.date, scheme=None,
-                        store: IncidentStore | None = None) -> Explanation:
+                        store: IncidentStore | None = None, for_case_in_scope: bool = False) -> Explanation:
     """Everything behind a person's score: their incidents in the window with date, category and
-    weight, and each band with the rule that gave it, eligible or not."""
-    access.require_see(user)
+    weight, and each band with the rule that gave it, eligible or not.
+
+    `for_case_in_scope`: the caller is MATAC casework that has already found the person's case in the
+    user's scope for change (a decision, a referral, a 12-month re-score), so the score of that one
+    person is theirs to take even if they may not open the scoring pages themselves."""
+    if not for_case_in_scope:
+        access.require_see(user)
     perpetrator_id = (perpetrator_id or "").strip()
     if not perpetrator_id:
         raise ValidationError("Enter the police nominal id of the person.")

@@ -96,11 +96,7 @@ def test_matac_routes_answer_each_user_by_scope_and_never_leak(world, user_key, 
 
 @pytest.mark.parametrize("user_key", [
     "police_analyst",
-    pytest.param("admin_all", marks=pytest.mark.xfail(strict=True, reason=(
-        "Found by the access matrix: an administrator whose personal-data scope is 'all' may open the decision "
-        "page and defer, but adopting answers 404, because the score at adoption is taken through "
-        "scoring_services.perpetrator_explain, which requires MATAC scoring access (police or MATAC member "
-        "organisation). Either the page should refuse the user up front or adoption should succeed."))),
+    "admin_all",  # found by the matrix: adopting answered 404 (the score went through the scoring pages' access)
 ])
 def test_who_may_decide_on_a_nomination_may_adopt_it(world, user_key, settings):
     settings.MATAC_STORE_DIR = str(world.extract_store)
