@@ -134,7 +134,7 @@ def agenda_build(*, user, meeting: MaracMeeting) -> list[AgendaItem]:
     the area is still to come (its agenda takes the waiting referrals first)."""
     from saferhub.marac.meeting_services import coordinator_check, parties_grant
 
-    meeting = (MaracMeeting.objects.select_for_update().select_related("area", "emergency_referral")
+    meeting = (MaracMeeting.objects.select_for_update(of=("self",)).select_related("area", "emergency_referral")
                .get(pk=meeting.pk))
     coordinator_check(user, meeting.area)
     if meeting.status != MeetingStatus.PLANNED:

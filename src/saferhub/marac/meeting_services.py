@@ -52,7 +52,7 @@ def coordinator_check(user, area: MaracArea) -> None:
 
 
 def _meeting_for_change(user, meeting_id: int) -> MaracMeeting:
-    meeting = MaracMeeting.objects.select_for_update().select_related("area").filter(pk=meeting_id).first()
+    meeting = MaracMeeting.objects.select_for_update(of=("self",)).select_related("area").filter(pk=meeting_id).first()
     if meeting is None or not is_coordinator(user, meeting.area):
         raise Http404("No such MARAC meeting")
     coordinator_check(user, meeting.area)
@@ -94,7 +94,7 @@ def meetings_schedule(*, user, area: MaracArea, until: dt.date, since: dt.date |
         errors["until"] = "Schedule at most two years of meetings at a time"
     if errors:
         raise ValidationError(errors)
-    area = MaracArea.objects.select_for_update().get(pk=area.pk)
+    area = MaracArea.objects.select_for_update(of=("self",)).get(pk=area.pk)
     dates = schedule_dates(area, since, until)
     taken = set(MaracMeeting.objects.filter(area=area, kind=MeetingKind.REGULAR, scheduled_for__in=dates)
                 .values_list("scheduled_for", flat=True))

@@ -164,7 +164,7 @@ def _related_ids(referral: MaracReferral) -> set[int]:
 # Writes -----------------------------------------------------------------------------------------
 
 def _pending_match(user, match_id: int, reason: str) -> tuple[RepeatMatch, str]:
-    match = _coordinated(user, access.CHANGE).select_for_update().filter(pk=match_id).first()
+    match = _coordinated(user, access.CHANGE).select_for_update(of=("self",)).filter(pk=match_id).first()
     if match is None:
         raise Http404("No such repeat match")
     reason = (reason or "").strip()
@@ -189,7 +189,7 @@ def repeat_match_confirm(*, user, match_id: int, reason: str) -> RepeatMatch:
     outside, it is linked as previous MARAC history. The people are linked, never merged."""
     match, reason = _pending_match(user, match_id, reason)
     _decide(user, match, MatchDecision.CONFIRMED, reason)
-    referral = MaracReferral.objects.select_for_update().select_related("area", "repeat_of").get(pk=match.referral_id)
+    referral = MaracReferral.objects.select_for_update(of=("self",)).select_related("area", "repeat_of").get(pk=match.referral_id)
     fields = ["repeat_match"]
     if match.within_window and (referral.repeat_of is None or match.earlier.referred_at > referral.repeat_of.referred_at):
         repeat_criterion_apply(referral, match.earlier, match.days_apart)

@@ -91,7 +91,7 @@ def scheme_version_create(*, user, name: str, parameters: dict, note: str = "", 
     scheme = Scheme.from_dict(parameters)
     if name == DEFAULT_NAME:
         scheme_default()
-    latest = ScoringScheme.objects.select_for_update().filter(name=name).aggregate(v=Max("version"))["v"] or 0
+    latest = ScoringScheme.objects.select_for_update(of=("self",)).filter(name=name).aggregate(v=Max("version"))["v"] or 0
     if make_default:
         ScoringScheme.objects.filter(is_default=True).update(is_default=False)
     record = ScoringScheme.objects.create(name=name, version=latest + 1, parameters=scheme.to_dict(),
