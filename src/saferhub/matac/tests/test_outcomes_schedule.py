@@ -21,4 +21,3 @@ def test_the_scheduler_queues_the_outcomes_run_once_a_day():
     assert matac_outcomes_step(at(day, 2), 2) is not None
     assert matac_outcomes_step(at(day, 23), 2) is None, "already queued today"
     assert DBTaskResult.objects.filter(task_path=outcomes_run_task.module_path).count() == 1
-    assert matac_outcomes_step(at(day + dt.timedelta(days=1), 3), 2) is not None, "queued again the next day"
