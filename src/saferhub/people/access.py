@@ -71,3 +71,15 @@ def restrict_by_case(queryset: models.QuerySet, user, action: str = VIEW, case_f
     if not _may_act(user, action):
         return queryset.none()
     return queryset.filter(**{f"{case_field}__in": visible_case_ids(user, action)})
+
+
+def case_scoped(case_field: str = "case") -> type[models.QuerySet]:
+    """A QuerySet class for a model that belongs to a case through `case_field` (a MARAC referral,
+    a MATAC nomination, an action…): its `restrict(user, action)` is `restrict_by_case`."""
+
+    class CaseScopedQuerySet(models.QuerySet):
+        def restrict(self, user, action: str = VIEW):
+            return restrict_by_case(self, user, action, case_field=case_field)
+
+    CaseScopedQuerySet.__qualname__ = CaseScopedQuerySet.__name__ = f"CaseScopedQuerySet[{case_field}]"
+    return CaseScopedQuerySet

@@ -6,14 +6,12 @@ from django.db import models
 
 from saferhub.core.encryption import EncryptedTextField
 from saferhub.partners.models import Organisation
-from saferhub.people.access import restrict_by_case
+from saferhub.people.access import case_scoped
 
 __all__ = ["MaracAction", "ActionStatus", "MaracActionQuerySet"]
 
 
-class MaracActionQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="referral__case")
+MaracActionQuerySet = case_scoped("referral__case")
 
 
 class ActionStatus(models.TextChoices):

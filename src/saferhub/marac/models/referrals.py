@@ -8,15 +8,13 @@ from django.db import models
 
 from saferhub.core.encryption import EncryptedJSONField, EncryptedTextField
 from saferhub.partners.models import Organisation
-from saferhub.people.access import restrict_by_case
+from saferhub.people.access import case_scoped
 
 __all__ = ["MaracReferral", "ReferralStatus", "Answer", "ChecklistAnswer", "ReferralChild", "Criterion",
            "ReferralQuerySet"]
 
 
-class ReferralQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action)
+ReferralQuerySet = case_scoped("case")
 
 
 class ReferralStatus(models.TextChoices):

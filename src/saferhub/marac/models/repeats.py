@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from saferhub.core.encryption import EncryptedTextField
-from saferhub.people.access import restrict_by_case
+from saferhub.people.access import case_scoped
 
 __all__ = ["RepeatMatch", "MatchDecision", "RepeatMatchQuerySet", "ReferralTransfer", "ReferralTransferQuerySet"]
 
@@ -18,9 +18,7 @@ class MatchDecision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
-class RepeatMatchQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="referral__case")
+RepeatMatchQuerySet = case_scoped("referral__case")
 
 
 class RepeatMatch(models.Model):

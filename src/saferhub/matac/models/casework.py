@@ -12,7 +12,7 @@ from django.db import models
 
 from saferhub.core.encryption import EncryptedTextField
 from saferhub.partners.models import Organisation
-from saferhub.people.access import restrict_by_case
+from saferhub.people.access import case_scoped
 
 __all__ = [
     "MatacPanel", "MatacMeeting", "MeetingStatus", "Nomination", "NominationSource", "NominationStatus",
@@ -76,9 +76,7 @@ class NominationStatus(models.TextChoices):
     NOT_ADOPTED = "not_adopted", "Not adopted"
 
 
-class NominationQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="case")
+NominationQuerySet = case_scoped("case")
 
 
 class Nomination(models.Model):
@@ -115,9 +113,7 @@ class Decision(models.TextChoices):
     DEFER = "defer", "Defer to a later meeting"
 
 
-class DecisionQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="nomination__case")
+DecisionQuerySet = case_scoped("nomination__case")
 
 
 class NominationDecision(models.Model):
@@ -134,9 +130,7 @@ class NominationDecision(models.Model):
         ordering = ["decided_at", "pk"]
 
 
-class AdoptionQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="nomination__case")
+AdoptionQuerySet = case_scoped("nomination__case")
 
 
 class Adoption(models.Model):
@@ -162,9 +156,7 @@ class ScoreStage(models.TextChoices):
     TWELVE_MONTHS = "twelve_months", "12 months after adoption"
 
 
-class ScoreQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="nomination__case")
+ScoreQuerySet = case_scoped("nomination__case")
 
 
 class MatacScore(models.Model):
@@ -224,9 +216,7 @@ class MatacActionStatus(models.TextChoices):
     NOT_UNDERTAKEN = "not_undertaken", "Agency has not undertaken"
 
 
-class AdoptedQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        return restrict_by_case(self, user, action, case_field="adoption__nomination__case")
+AdoptedQuerySet = case_scoped("adoption__nomination__case")
 
 
 class MatacAction(models.Model):
