@@ -10,8 +10,10 @@ HKDF-SHA256 from the Saferhub field-encryption key; a segment is opened only in 
 to DuckDB as an Arrow table. Every key in SAFERHUB_FIELD_KEYS opens segments (newest first seals
 them), so a key rotation keeps old segments readable.
 
-An extract adds one segment holding only the rows whose key (incident_id, perpetrator_id,
-victim_id) is not in the store yet: loading the same extract twice adds nothing."""
+An extract adds segments (at most SEGMENT_MAX_ROWS rows each) holding only the rows whose key
+(incident_id, perpetrator_id, victim_id) is not in the store yet: loading the same extract twice
+adds nothing. An import compares the extract with the store one segment at a time, so the memory
+it needs is the extract's plus one segment's, however large the store has grown."""
 from __future__ import annotations
 
 import base64
@@ -48,8 +50,10 @@ MAGIC = b"SHMATAC1"
 # Columns with a handful of distinct values, decoded as Arrow dictionaries (DuckDB reads them as
 # VARCHAR): each row then holds a 4-byte index, not its own copy of the text.
 DICTIONARY_COLUMNS = ("offence_category", "location")
-# Rows per Arrow batch and Parquet row group when a segment is written.
-SEGMENT_BATCH_ROWS = 1 << 20
+# Rows per Arrow batch and Parquet row group when a segment is written, and most rows in one
+# segment: an import holds one segment at a time beside the extract.
+SEGMENT_BATCH_ROWS = 1 << 17
+SEGMENT_MAX_ROWS = 1 << 20
 ARROW_SCHEMA = pa.schema([
     pa.field(name, {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}[duck])
     for name, duck, _ in NORMALISED_COLUMNS
@@ -153,6 +157,8 @@ def _sql_list(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+# One pass over the extract (a Parquet file is read where it lies, a CSV's text is held once in
+# raw_in) makes `parsed`; duplicate keys are then found in `parsed` (DUPLICATES_SQL).
 VALIDATE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE parsed AS
 WITH t AS (
@@ -166,20 +172,14 @@ WITH t AS (
         nullif(lower(trim(crime_flag)), '') AS flag_text,
         nullif(trim(location), '') AS location
     FROM raw
-), dups AS (
-    -- Only keys that repeat: far fewer than the rows, so the join back stays small.
-    SELECT incident_id, perpetrator_id, victim_id, min(row_no) AS first_row FROM t
-    WHERE incident_id IS NOT NULL AND perpetrator_id IS NOT NULL AND victim_id IS NOT NULL
-    GROUP BY incident_id, perpetrator_id, victim_id HAVING count(*) > 1
 ), d AS (
     SELECT *,
         coalesce(try_strptime(incident_date_text, '%Y-%m-%d'), try_strptime(incident_date_text, '%d/%m/%Y'))::DATE AS incident_date,
         coalesce(try_strptime(dob_text, '%Y-%m-%d'), try_strptime(dob_text, '%d/%m/%Y'))::DATE AS perpetrator_dob,
         regexp_replace(lower(category_text), '[ -]+', '_', 'g') AS offence_category,
         CASE WHEN flag_text IN ({_sql_list(CRIME_FLAG_TRUE)}) THEN true
-             WHEN flag_text IN ({_sql_list(CRIME_FLAG_FALSE)}) THEN false END AS crime_flag,
-        dups.first_row
-    FROM t LEFT JOIN dups USING (incident_id, perpetrator_id, victim_id)
+             WHEN flag_text IN ({_sql_list(CRIME_FLAG_FALSE)}) THEN false END AS crime_flag
+    FROM t
 )
 SELECT row_no, incident_id, incident_date, perpetrator_id, perpetrator_dob, victim_id, offence_category, crime_flag, location,
     list_filter([
@@ -199,20 +199,37 @@ SELECT row_no, incident_id, incident_date, perpetrator_id, perpetrator_dob, vict
         CASE WHEN category_text IS NULL THEN 'offence_category is missing'
              WHEN offence_category NOT IN ({_sql_list(CATEGORIES)}) THEN 'offence_category is not a known category' END,
         CASE WHEN flag_text IS NOT NULL AND crime_flag IS NULL THEN 'crime_flag is not true/false, yes/no, 1/0 or crime/non-crime' END,
-        CASE WHEN length(location) > {MAX_LOCATION_LENGTH} THEN 'location is longer than {MAX_LOCATION_LENGTH} characters' END,
-        CASE WHEN first_row IS NOT NULL AND first_row <> row_no
-             THEN 'duplicate of row ' || first_row || ' (same incident_id, perpetrator_id and victim_id)' END
+        CASE WHEN length(location) > {MAX_LOCATION_LENGTH} THEN 'location is longer than {MAX_LOCATION_LENGTH} characters' END
     ], lambda x: x IS NOT NULL) AS reasons
 FROM d
 """
 
-CONFLICT_SQL = """
-CREATE OR REPLACE TEMP TABLE conflicts AS
-SELECT p.row_no FROM parsed p JOIN incidents s USING (incident_id, perpetrator_id, victim_id)
-WHERE len(p.reasons) = 0 AND (
+# The valid rows whose key one store segment (`store_segment`) already holds, and whether their
+# values differ. Keys are unique across the store, so a row matches in one segment at most.
+MATCH_SQL = """
+INSERT INTO in_store
+SELECT p.row_no,
     p.incident_date IS DISTINCT FROM s.incident_date OR p.perpetrator_dob IS DISTINCT FROM s.perpetrator_dob
     OR p.offence_category IS DISTINCT FROM s.offence_category OR p.crime_flag IS DISTINCT FROM s.crime_flag
-    OR p.location IS DISTINCT FROM s.location)
+    OR p.location IS DISTINCT FROM s.location
+FROM parsed p JOIN store_segment s USING (incident_id, perpetrator_id, victim_id)
+WHERE len(p.reasons) = 0
+"""
+
+# Rows whose key an earlier row of the same extract has: 8-byte hashes of the keys are grouped
+# first (cheap), then the keys themselves compared only among rows whose hash repeats, so a hash
+# collision is never taken for a duplicate.
+DUPLICATES_SQL = """
+WITH keyed AS NOT MATERIALIZED (
+    SELECT row_no, incident_id, perpetrator_id, victim_id, hash(incident_id, perpetrator_id, victim_id) AS h FROM parsed
+    WHERE incident_id IS NOT NULL AND perpetrator_id IS NOT NULL AND victim_id IS NOT NULL
+), repeated AS (
+    SELECT row_no, min(row_no) OVER (PARTITION BY incident_id, perpetrator_id, victim_id) AS first_row FROM keyed
+    WHERE h IN (SELECT h FROM keyed GROUP BY h HAVING count(*) > 1)
+)
+UPDATE parsed SET reasons = list_append(reasons,
+    'duplicate of row ' || repeated.first_row || ' (same incident_id, perpetrator_id and victim_id)')
+FROM repeated WHERE parsed.row_no = repeated.row_no AND repeated.first_row <> repeated.row_no
 """
 
 CONFLICT_REASON = "already loaded from an earlier extract with different values (same incident_id, perpetrator_id and victim_id)"
@@ -223,21 +240,40 @@ SCORING_COLUMNS = ("incident_id", "incident_date", "perpetrator_id", "perpetrato
 
 
 def validate_extract(con, path: str | os.PathLike, *, today: dt.date | None = None,
-                     against_store: bool = False) -> Validation:
-    """Validate one extract in DuckDB, leaving temp table `accepted` (normalised schema) in `con`.
-    With `against_store`, the relation `incidents` must exist: rows whose key is already there
-    with different values are rejected too. Accepted + rejected always equals rows read."""
+                     store: "IncidentStore | None" = None) -> Validation:
+    """Validate one extract in DuckDB, leaving view `accepted` (normalised schema) in `con`. With
+    a `store`, rows whose key the store holds with different values are rejected too, and view
+    `new_rows` holds the accepted rows whose key the store does not hold yet. Accepted + rejected
+    always equals rows read."""
     path = Path(path)
     fmt = file_format(path)
     result = Validation(path=path, file_format=fmt)
     result.ignored_columns = _load_raw(con, path, fmt)
     con.execute(VALIDATE_SQL, {"today": today or dt.date.today()})
-    if against_store:
-        con.execute(CONFLICT_SQL)
+    con.execute(DUPLICATES_SQL)
+    # Every row read has its row in `parsed`; a CSV's text copy is not needed any more.
+    con.execute("DROP VIEW raw")
+    con.execute(f"DROP {'TABLE' if fmt == 'csv' else 'VIEW'} raw_in")
+    if store is not None:
+        con.execute("CREATE OR REPLACE TEMP TABLE in_store (row_no BIGINT, differs BOOLEAN)")
+        # The join as written: the segment (the right side) is the hash table and the extract is
+        # streamed past it. DuckDB's estimate of the filtered extract would otherwise make the
+        # whole extract the hash table, with every column, beside it.
+        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+        try:
+            for table in store.segments():
+                con.register("store_segment", table)
+                con.execute(MATCH_SQL)
+                con.unregister("store_segment")
+                del table
+        finally:
+            con.execute("RESET disabled_optimizers")
         con.execute(f"""UPDATE parsed SET reasons = list_append(reasons, '{CONFLICT_REASON}')
-                        WHERE row_no IN (SELECT row_no FROM conflicts)""")
+                        WHERE row_no IN (SELECT row_no FROM in_store WHERE differs)""")
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW new_rows AS SELECT {NORMALISED_SELECT} FROM parsed p
+                        WHERE len(reasons) = 0 AND NOT EXISTS (SELECT 1 FROM in_store s WHERE s.row_no = p.row_no)""")
     con.execute(f"CREATE OR REPLACE TEMP VIEW accepted AS SELECT {NORMALISED_SELECT} FROM parsed WHERE len(reasons) = 0")
-    result.rows_read = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    result.rows_read = con.execute("SELECT count(*) FROM parsed").fetchall()[0][0]
     result.rows_accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
     result.rejects = [(row, incident or "", "; ".join(reasons)) for row, incident, reasons in con.execute(
         "SELECT row_no, incident_id, reasons FROM parsed WHERE len(reasons) > 0 ORDER BY row_no").fetchall()]
@@ -292,19 +328,32 @@ def unseal(sealed: bytes, associated: bytes) -> bytes:
     raise ImproperlyConfigured("A MATAC store segment cannot be opened with the configured keys (or was altered).")
 
 
-def _parquet_bytes(rows: pa.Table | pa.RecordBatchReader) -> tuple[bytes, int]:
-    """`rows` (a table, or batches read one at a time) as Parquet in ARROW_SCHEMA, and how many."""
-    sink = pa.BufferOutputStream()
+def _parquet_segments(rows: pa.Table | pa.RecordBatchReader):
+    """`rows` (a table, or batches read one at a time) as Parquet files in ARROW_SCHEMA of at most
+    SEGMENT_MAX_ROWS rows each: yields (bytes, rows) per file, nothing for no rows."""
+    batches = rows.to_batches(max_chunksize=SEGMENT_BATCH_ROWS) if isinstance(rows, pa.Table) else rows
+    sink = writer = None
     count = 0
-    with pq.ParquetWriter(sink, ARROW_SCHEMA, compression="zstd") as writer:
-        for batch in (rows.to_batches(max_chunksize=SEGMENT_BATCH_ROWS) if isinstance(rows, pa.Table) else rows):
-            if batch.num_rows:
-                # A cast (a copy) only for a batch not already in the schema.
-                writer.write_batch(batch if batch.schema.equals(ARROW_SCHEMA) else batch.cast(ARROW_SCHEMA),
-                                   row_group_size=SEGMENT_BATCH_ROWS)
-                count += batch.num_rows
-    # AESGCM takes only Python bytes: one copy, and the Arrow buffer goes with the sink.
-    return sink.getvalue().to_pybytes(), count
+    for batch in batches:
+        while batch.num_rows:
+            if writer is None:
+                sink = pa.BufferOutputStream()
+                writer = pq.ParquetWriter(sink, ARROW_SCHEMA, compression="zstd")
+            part = batch.slice(0, SEGMENT_MAX_ROWS - count)
+            batch = batch.slice(part.num_rows)
+            # A cast (a copy) only for a batch not already in the schema.
+            writer.write_batch(part if part.schema.equals(ARROW_SCHEMA) else part.cast(ARROW_SCHEMA),
+                               row_group_size=SEGMENT_BATCH_ROWS)
+            count += part.num_rows
+            if count == SEGMENT_MAX_ROWS:
+                writer.close()
+                # AESGCM takes only Python bytes: one copy, and the Arrow buffer goes with the sink.
+                yield sink.getvalue().to_pybytes(), count
+                sink = writer = None
+                count = 0
+    if writer is not None:
+        writer.close()
+        yield sink.getvalue().to_pybytes(), count
 
 
 # The store -------------------------------------------------------------------------------------
@@ -350,15 +399,13 @@ class IncidentStore:
         digests = sorted(s["sha256"] for s in self.manifest()["segments"])
         return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
-    def table(self, columns: tuple[str, ...] | None = None) -> pa.Table:
-        """Every row (only `columns`, when given), decrypted in memory only. Segments are opened
-        one at a time and each one's sealed and plaintext bytes are let go as soon as its columns
-        are decoded, so at most one segment's bytes sit next to the table."""
+    def segments(self, columns: tuple[str, ...] | None = None):
+        """Each segment's rows (only `columns`, when given) as an Arrow table, decrypted in memory
+        only, one segment at a time: its sealed and plaintext bytes are let go as soon as its
+        columns are decoded."""
         wanted = [f.name for f in ARROW_SCHEMA] if columns is None else list(columns)
         dictionary = [c for c in wanted if c in DICTIONARY_COLUMNS]
-        schema = pa.schema([pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in dictionary
-                            else ARROW_SCHEMA.field(c) for c in wanted])
-        tables = []
+        schema = self._schema(wanted)
         for segment in self.manifest()["segments"]:
             sealed = (self.directory / segment["name"]).read_bytes()
             plaintext = unseal(sealed, segment["name"].encode())
@@ -366,10 +413,19 @@ class IncidentStore:
             table = pq.read_table(pa.BufferReader(plaintext), columns=wanted, read_dictionary=dictionary)
             del plaintext
             # Segments are written in ARROW_SCHEMA; a cast (a copy) only for one that is not.
-            tables.append(table if table.schema.equals(schema) else table.cast(schema))
-            del table
+            yield table if table.schema.equals(schema) else table.cast(schema)
+
+    @staticmethod
+    def _schema(wanted: list[str]) -> pa.Schema:
+        return pa.schema([pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in DICTIONARY_COLUMNS
+                          else ARROW_SCHEMA.field(c) for c in wanted])
+
+    def table(self, columns: tuple[str, ...] | None = None) -> pa.Table:
+        """Every row (only `columns`, when given), decrypted in memory only; at most one segment's
+        bytes sit next to the table."""
+        tables = list(self.segments(columns))
         if not tables:
-            return schema.empty_table()
+            return self._schema([f.name for f in ARROW_SCHEMA] if columns is None else list(columns)).empty_table()
         # Zero-copy: the result keeps each segment's columns as its own chunks.
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
@@ -378,24 +434,30 @@ class IncidentStore:
         lies (no copy); `columns` limits what is decrypted and decoded to what a query reads."""
         con.register(name, self.table(columns))
 
-    def add_accepted(self, con) -> StoreAddition:
-        """Append the rows of temp table `accepted` whose key is not in `incidents` yet. Call
-        inside `locked()` after `register(con)`."""
+    def add_new_rows(self, con) -> StoreAddition:
+        """Append the rows of view `new_rows` (validate_extract with this store), sealed in
+        segments of at most SEGMENT_MAX_ROWS rows. Call inside `locked()`. The manifest names the
+        new segments only once all are written: an import adds all its rows or none."""
         accepted = con.execute("SELECT count(*) FROM accepted").fetchall()[0][0]
-        # Streamed in batches into the segment's Parquet bytes: the new rows are never all held
-        # as Arrow at once, and one pass both counts and writes them.
-        batches = con.sql(f"""SELECT {NORMALISED_SELECT} FROM accepted a
-                              ANTI JOIN incidents s USING ({', '.join(KEY_COLUMNS)})""").to_arrow_reader(SEGMENT_BATCH_ROWS)
-        plaintext, new = _parquet_bytes(batches)
-        if new == 0:
-            return StoreAddition(new_rows=0, already_present=accepted, segment=None)
-        segment = self._seal_segment(plaintext, new)
-        del plaintext
-        manifest = self.manifest()
-        manifest["segments"].append(segment)
-        self._write_manifest(manifest)
-        name = segment["name"]
-        return StoreAddition(new_rows=new, already_present=accepted - new, segment=name)
+        # Streamed in batches into each segment's Parquet bytes: the new rows are never all held
+        # as Arrow at once.
+        reader = con.sql("SELECT * FROM new_rows").to_arrow_reader(SEGMENT_BATCH_ROWS)
+        written, new = [], 0
+        try:
+            for plaintext, rows in _parquet_segments(reader):
+                written.append(self._seal_segment(plaintext, rows))
+                new += rows
+                del plaintext
+            if written:
+                manifest = self.manifest()
+                manifest["segments"].extend(written)
+                self._write_manifest(manifest)
+        except BaseException:
+            for segment in written:
+                (self.directory / segment["name"]).unlink(missing_ok=True)
+            raise
+        return StoreAddition(new_rows=new, already_present=accepted - new,
+                             segment=", ".join(s["name"] for s in written) or None)
 
 
     def remove_rows(self, *, perpetrator_id: str | None = None, victim_id: str | None = None,
@@ -436,18 +498,13 @@ class IncidentStore:
                     con.close()
                 removed += matching
                 dropped.append(path)
-                if remaining.num_rows:
-                    kept_segments.append(self._write_segment(remaining))
+                kept_segments.extend(self._seal_segment(plaintext, rows) for plaintext, rows in _parquet_segments(remaining))
             if removed:
                 manifest["segments"] = kept_segments
                 self._write_manifest(manifest)
                 for path in dropped:
                     path.unlink(missing_ok=True)
         return removed
-
-    def _write_segment(self, table: pa.Table) -> dict:
-        plaintext, rows = _parquet_bytes(table)
-        return self._seal_segment(plaintext, rows)
 
     def _seal_segment(self, plaintext: bytes, rows: int) -> dict:
         name = f"segment-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.sealed"
@@ -480,9 +537,8 @@ def import_extract(path: str | os.PathLike, *, store: IncidentStore | None = Non
     con = connect()
     try:
         with store.locked():
-            store.register(con)
-            validation = validate_extract(con, path, today=today, against_store=True)
-            addition = store.add_accepted(con)
+            validation = validate_extract(con, path, today=today, store=store)
+            addition = store.add_new_rows(con)
             return ImportResult(validation=validation, addition=addition, store_hash=store.content_hash())
     finally:
         con.close()

@@ -190,3 +190,55 @@ def test_rows_are_removed_by_person_or_date(tmp_path, matac_store):
     assert list(matac_store.directory.glob("*.sealed")) == []
     with pytest.raises(ValueError, match="Say which rows"):
         matac_store.remove_rows()
+
+
+def test_a_large_extract_is_sealed_in_capped_segments_and_compared_segment_by_segment(tmp_path, matac_store, monkeypatch):
+    """With segments of two rows, an import of seven rows writes four segments; a reload compares
+    the extract with each of them (a changed row in the last segment is still caught) and adds nothing."""
+    from saferhub.matac import store as store_module
+
+    monkeypatch.setattr(store_module, "SEGMENT_MAX_ROWS", 2)
+    monkeypatch.setattr(store_module, "SEGMENT_BATCH_ROWS", 3)  # batches that straddle segments
+    rows = [row(f"I{n}", 10 + n, perp=f"NOM-{n % 3}", victim=f"VIC-{n}") for n in range(7)]
+    first = import_extract(write_csv(tmp_path / "a.csv", rows), store=matac_store, today=TODAY)
+    segments = matac_store.manifest()["segments"]
+    assert first.addition.new_rows == 7 and [s["rows"] for s in segments] == [2, 2, 2, 1]
+    assert sorted(matac_store.table().column("incident_id").to_pylist()) == sorted(r["incident_id"] for r in rows)
+
+    again = import_extract(write_csv(tmp_path / "a.csv", rows), store=matac_store, today=TODAY)
+    assert (again.addition.new_rows, again.addition.already_present) == (0, 7)
+    assert again.store_hash == first.store_hash
+
+    stored_last = matac_store.table().column("incident_id").to_pylist()[-1]
+    changed = [dict(r, offence_category="rape") if r["incident_id"] == stored_last else r for r in rows]
+    changed.append(row("I99", 3, perp="NOM-1", victim="VIC-99"))
+    result = import_extract(write_csv(tmp_path / "b.csv", changed), store=matac_store, today=TODAY)
+    assert [reject[1] for reject in result.validation.rejects] == [stored_last]
+    assert (result.addition.new_rows, result.addition.already_present) == (1, 6)
+    assert matac_store.row_count() == 8
+
+
+def test_an_import_that_fails_while_sealing_adds_nothing(tmp_path, matac_store, monkeypatch):
+    """A failure after some segments are written leaves the manifest and the folder as they were."""
+    from saferhub.matac import store as store_module
+
+    monkeypatch.setattr(store_module, "SEGMENT_MAX_ROWS", 2)
+    import_extract(write_csv(tmp_path / "a.csv", good_rows()), store=matac_store, today=TODAY)
+    files_before = sorted(p.name for p in matac_store.directory.iterdir())
+    hash_before = matac_store.content_hash()
+    real_seal = store_module.IncidentStore._seal_segment
+    calls = []
+
+    def failing_seal(self, plaintext, rows):
+        calls.append(rows)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_seal(self, plaintext, rows)
+
+    monkeypatch.setattr(store_module.IncidentStore, "_seal_segment", failing_seal)
+    more = [row(f"J{n}", 5, perp="NOM-7", victim=f"VIC-{n}") for n in range(5)]
+    with pytest.raises(OSError, match="disk full"):
+        import_extract(write_csv(tmp_path / "b.csv", more), store=matac_store, today=TODAY)
+    assert calls == [2, 2]
+    assert sorted(p.name for p in matac_store.directory.iterdir()) == files_before
+    assert matac_store.content_hash() == hash_before and matac_store.row_count() == 3
