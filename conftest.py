@@ -1,8 +1,17 @@
 """Fixtures shared by every app's tests."""
 import pytest
+from django.test import override_settings
 
 from saferhub.core.factories import OrganisationFactory, UserFactory
 from saferhub.partners.models import Role
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_matac_store(tmp_path_factory):
+    """No test reads or changes the MATAC incident store of a developer's demo (var/matac/store):
+    the session's own store, which a test or module may point elsewhere again."""
+    with override_settings(MATAC_STORE_DIR=str(tmp_path_factory.mktemp("matac-session") / "store")):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -206,6 +206,9 @@ CONTENT_SECURITY_POLICY = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The hour of the day (local time) `saferhub scheduler` queues the retention run.
 SAFERHUB_RETENTION_HOUR = int(os.environ.get("SAFERHUB_RETENTION_HOUR", "2"))
+# Days the MATAC incident store keeps a police incident (by its date) before the retention run
+# removes it: six years by default, never less than the longest scoring window.
+MATAC_INCIDENT_RETENTION_DAYS = int(os.environ.get("SAFERHUB_MATAC_INCIDENT_RETENTION_DAYS", "2192"))
 # ...and the hour it queues the reminders of overdue MARAC actions.
 SAFERHUB_MARAC_REMINDER_HOUR = int(os.environ.get("SAFERHUB_MARAC_REMINDER_HOUR", "7"))
 

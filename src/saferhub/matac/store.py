@@ -460,6 +460,13 @@ class IncidentStore:
                              segment=", ".join(s["name"] for s in written) or None)
 
 
+    def count_rows(self, *, before: dt.date) -> int:
+        """How many rows are dated before a day (only that column is opened)."""
+        import pyarrow.compute as pc
+
+        return sum(pc.sum(pc.less(table.column("incident_date"), pa.scalar(before, pa.date32()))).as_py() or 0
+                   for table in self.segments(("incident_date",)))
+
     def remove_rows(self, *, perpetrator_id: str | None = None, victim_id: str | None = None,
                     before: dt.date | None = None) -> int:
         """Remove every row of one perpetrator or victim, or every row dated before a day (a
@@ -478,6 +485,8 @@ class IncidentStore:
         if not conditions:
             raise ValueError("Say which rows to remove: a perpetrator, a victim or a date.")
         removed = 0
+        if not self.manifest()["segments"]:
+            return 0
         with self.locked():
             manifest = self.manifest()
             kept_segments, dropped = [], []

@@ -18,7 +18,8 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Delete or anonymise closed cases past their retention schedule (skipping those under legal hold)."
+    help = ("Delete or anonymise closed cases past their retention schedule (skipping those under legal hold), "
+            "and remove MATAC police incidents older than SAFERHUB_MATAC_INCIDENT_RETENTION_DAYS.")
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{run,enqueue,schedules}")
@@ -39,8 +40,12 @@ class Command(BaseCommand):
             for schedule in schedules:
                 self.stdout.write(str(schedule))
         else:
-            report = retention_apply(today=options["today"] or timezone.localdate(), dry_run=options["dry_run"])
+            from saferhub.matac.retention import incident_retention_apply
+
+            today = options["today"] or timezone.localdate()
+            report = retention_apply(today=today, dry_run=options["dry_run"])
             for line in report.lines():
                 self.stdout.write(line)
+            self.stdout.write(incident_retention_apply(today=today, dry_run=options["dry_run"]).line())
             if report.failed:
                 raise CommandError(f"{len(report.failed)} cases could not be dealt with; see above", returncode=1)
