@@ -521,8 +521,8 @@ class Bench:
             self.checks.append(f"Service dashboard, {stage.years} years: the direct SQL gives the same {len(sums):,} sums as "
                                f"Figures.load: {'yes' if sums == figures[stage].sums else 'NO'}")
         targets = Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__in=service.data_elements.all()))
-        ratings, _ = self.measure("dashboard.targets", "  its target ratings: dashboards._targets()",
-                                  lambda st: dashboards._targets(targets), note=lambda st, r: f"{len(r)} targets")
+        ratings, _ = self.measure("dashboard.targets", "  its target ratings: dashboards.service_targets()",
+                                  lambda st: dashboards.service_targets(service, own), note=lambda st, r: f"{len(r)} targets")
         target_elements = sorted({t.data_element_id for t in targets})
 
         def targets_query(stage):
@@ -559,7 +559,8 @@ class Bench:
             note=lambda st, b: f"{len(b.all_blocks())} tables, {sum(1 for x in b.all_blocks() if x.chart)} charts")
 
         def load(stage):
-            return Figures.load(elements=[element.slug], services=[service], starts=dashboards._load_starts(stage.quarter),
+            # As service_element_page() reads: the element itself, by its id.
+            return Figures.load(elements=[element], services=[service], starts=dashboards._load_starts(stage.quarter),
                                 period_types=PeriodType.values)
 
         loads, figures = self.measure("figure.query", "  its query: analysis.Figures.load()", load,

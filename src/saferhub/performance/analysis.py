@@ -9,9 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db import connections
-from django.db.models import IntegerField, Max, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Q, Sum
 
 from saferhub.performance.expressions import Expression, Reference
 from saferhub.performance.models import (
@@ -30,21 +29,6 @@ def percentage_change(previous: float | None, current: float | None) -> float | 
 def approved_values():
     """Figures that may be shown: those of approved returns, and those loaded without a return."""
     return DataValue.objects.filter(Q(data_return__isnull=True) | Q(data_return__status=ReturnStatus.APPROVED))
-
-
-def totals_filter(query, *, or_elements=(), or_element_ids=()):
-    """Only totals (no breakdown option), or any figure of the element slugs `or_elements`.
-    Written as COALESCE(option, 0) = 0 rather than option IS NULL: a database that has never
-    gathered statistics (SQLite without ANALYZE) would otherwise read every total it holds through
-    the index on option, instead of the few periods asked for through the (element, period type,
-    period start) or (service, period start) index."""
-    query = query.alias(option_or_zero=Coalesce("option_id", Value(0), output_field=IntegerField()))
-    if or_elements:
-        return query.filter(Q(option_or_zero=0) | Q(data_element__slug__in=set(or_elements)))
-    if or_element_ids:
-        # By id, so the query needs no join to the elements.
-        return query.filter(Q(option_or_zero=0) | Q(data_element_id__in=sorted(set(or_element_ids))))
-    return query.filter(option_or_zero=0)
 
 
 class Figures:
@@ -84,54 +68,43 @@ class Figures:
         query then reads the services' periods through the (service, period start) index, groups
         by element id without joining the elements, and only those elements' sums are kept. With
         200 elements named in the query instead, SQLite searches the (element, period type,
-        period start) index once per element and period, which is slower."""
-        if element_slugs is not None:
-            if elements is not None or services is None:
-                raise ValueError("element_slugs replaces elements, and needs services")
-            return cls._load_by_id(element_slugs, services=services, starts=starts, approved_only=approved_only,
-                                   by_service=by_service, totals_only=totals_only, period_types=period_types,
-                                   options_of=options_of)
-        query = (approved_values() if approved_only else DataValue.objects.all()).filter(period_start__in=set(starts))
-        if elements is not None:
-            query = query.filter(data_element__slug__in={getattr(e, "slug", e) for e in elements})
-        if period_types is not None:
-            query = query.filter(period_type__in=sorted(set(period_types)))
-        if totals_only:
-            query = totals_filter(query, or_elements={getattr(e, "slug", e) for e in options_of})
-        if services is not None:
-            query = query.filter(service__in=list(services))
-        keys = ["service_id"] if by_service else []
-        keys += ["data_element__slug", "option__code", "period_type", "period_start"]
-        rows = _tuples(query.order_by().values(*keys).annotate(total=Sum("value")).values_list(*keys, "total"),
-                       date_column=len(keys) - 1)
-        if by_service:
-            return cls({tuple(row[:5]): row[5] for row in rows})
-        return cls({(None, *row[:4]): row[4] for row in rows})
+        period start) index once per element and period, which is slower.
 
-    @classmethod
-    def _load_by_id(cls, element_slugs: dict[int, str], *, services, starts, approved_only: bool, by_service: bool,
-                    totals_only: bool, period_types, options_of) -> "Figures":
-        query = (approved_values() if approved_only else DataValue.objects.all()).filter(
-            period_start__in=set(starts), service__in=list(services))
-        if period_types is not None:
-            query = query.filter(period_type__in=sorted(set(period_types)))
-        if totals_only:
-            wanted = {getattr(e, "slug", e) for e in options_of}
-            query = totals_filter(query, or_element_ids=[pk for pk, slug in element_slugs.items() if slug in wanted])
-        keys = ["service_id"] if by_service else []
-        keys += ["data_element_id", "option__code", "period_type", "period_start"]
-        grouped = query.order_by().values(*keys).annotate(total=Sum("value")).values_list(*keys, "total")
+        Data elements (rather than slugs) are read by their ids, without joining the elements."""
+        if element_slugs is not None and (elements is not None or services is None):
+            raise ValueError("element_slugs replaces elements, and needs services")
+        named = None  # the elements' ids or slugs the query names
+        if elements is not None and all(isinstance(e, DataElement) for e in elements):
+            element_slugs = {e.pk: e.slug for e in elements}
+            named = sorted(element_slugs)
+        elif elements is not None:
+            named = sorted({getattr(e, "slug", e) for e in elements})
+        by_id = element_slugs is not None
+        starts = sorted(set(starts))
+        types = None if period_types is None else sorted(set(period_types))
+        service_ids = None if services is None else sorted({getattr(s, "pk", s) for s in services})
+        if not starts or named == [] or service_ids == []:
+            return cls()
+        with_options = {getattr(e, "slug", e) for e in options_of} if totals_only else set()
+        with_options = sorted(pk for pk, slug in element_slugs.items() if slug in with_options) if by_id else sorted(with_options)
+        sql = _figures_sql(by_service=by_service, by_id=by_id, approved_only=approved_only, starts=len(starts),
+                           elements=None if named is None else len(named), period_types=None if types is None else len(types),
+                           services=None if service_ids is None else len(service_ids), totals_only=totals_only,
+                           options_of=len(with_options))
+        params = [*starts, *(named or ()), *(types or ()), *with_options, *(service_ids or ())]
+        if approved_only:
+            params.append(ReturnStatus.APPROVED.value)
+        rows = _fetch(sql, params, date_column=4 if by_service else 3)
+        if not by_service:
+            rows = [(None, *row) for row in rows]
+        if not by_id:
+            return cls({(service_id, slug, code, period_type, start): total
+                        for service_id, slug, code, period_type, start, total in rows})
         sums = {}
-        if by_service:
-            for service_id, element_id, code, period_type, start, total in _tuples(grouped, date_column=4):
-                slug = element_slugs.get(element_id)
-                if slug is not None:
-                    sums[(service_id, slug, code, period_type, start)] = total
-        else:
-            for element_id, code, period_type, start, total in _tuples(grouped, date_column=3):
-                slug = element_slugs.get(element_id)
-                if slug is not None:
-                    sums[(None, slug, code, period_type, start)] = total
+        for service_id, element_id, code, period_type, start, total in rows:
+            slug = element_slugs.get(element_id)
+            if slug is not None:
+                sums[(service_id, slug, code, period_type, start)] = total
         return cls(sums)
 
     def service(self, service_id) -> "Figures":
@@ -176,16 +149,58 @@ class Figures:
         return slug in self._monthly
 
 
-def _tuples(query, *, date_column: int) -> list[tuple]:
-    """The rows of a values_list query as plain tuples, its SQL run through the cursor: Django's
-    per-row converters cost more than the query itself for a summary's 1,500 sums. Only the date
-    in `date_column` needs converting, and only where the database gives text (SQLite for an
-    aggregate such as MAX, which has no declared type)."""
-    sql, params = query.query.get_compiler(using=query.db).as_sql()
-    with connections[query.db].cursor() as cursor:
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+_APPROVED = "(v.data_return_id IS NULL OR r.status = %s)"
+_RETURNS = "LEFT OUTER JOIN performance_datareturn r ON r.id = v.data_return_id"
+
+
+@lru_cache(maxsize=256)
+def _figures_sql(*, by_service: bool, by_id: bool, approved_only: bool, starts: int, elements: int | None,
+                 period_types: int | None, services: int | None, totals_only: bool, options_of: int) -> str:
+    """Figures.load's query for one shape (which filters it has, and how many values each list
+    holds), written once and kept: building it with the ORM on every call cost a summary more than
+    the query itself. The parameters follow in the order of the conditions: starts, elements (slugs,
+    or ids with `by_id`), period types, elements whose options are read (likewise), services, and
+    the approved status.
+
+    Totals are picked with COALESCE(option, 0) = 0 rather than option IS NULL: a database that has
+    never gathered statistics (SQLite without ANALYZE) would otherwise read every total it holds
+    through the index on option, instead of the few periods asked for through the (element, period
+    type, period start) or (service, period start) index."""
+    element = "v.data_element_id" if by_id else "e.slug"
+    columns = ["v.service_id"] if by_service else []
+    columns += [element, "o.code", "v.period_type", "v.period_start"]
+    joins = [] if by_id else ["INNER JOIN performance_dataelement e ON e.id = v.data_element_id"]
+    joins.append("LEFT OUTER JOIN performance_breakdownoption o ON o.id = v.option_id")
+    if approved_only:
+        joins.append(_RETURNS)
+    where = [f"v.period_start IN ({_marks(starts)})"]
+    if elements is not None:
+        where.append(f"{element} IN ({_marks(elements)})")
+    if period_types is not None:
+        where.append(f"v.period_type IN ({_marks(period_types)})")
+    if totals_only:
+        where.append(f"(COALESCE(v.option_id, 0) = 0 OR {element} IN ({_marks(options_of)}))" if options_of
+                     else "COALESCE(v.option_id, 0) = 0")
+    if services is not None:
+        where.append(f"v.service_id IN ({_marks(services)})")
+    if approved_only:
+        where.append(_APPROVED)
+    return (f"SELECT {', '.join(columns)}, SUM(v.value) FROM performance_datavalue v {' '.join(joins)} "
+            f"WHERE {' AND '.join(where)} GROUP BY {', '.join(columns)}")
+
+
+def _fetch(sql: str, params, *, date_column: int) -> list[tuple]:
+    """The rows of `sql` as plain tuples, read through the cursor. Only the date in `date_column`
+    needs converting, and only where the database gives text (SQLite for an aggregate such as
+    MAX, which has no declared type): a column gives text in every row or in none."""
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if not any(isinstance(row[date_column], str) for row in rows):
+    if not rows or not isinstance(rows[0][date_column], str):
         return rows
     dates: dict[str, dt.date] = {}
     converted = []
@@ -371,61 +386,71 @@ TARGET_RECENT_MONTHS = 12
 
 
 def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> list[TargetStatus]:
-    """`target_status` for many targets in two queries: the latest period each element (and
-    service) reported by `today`, then the figures of those periods. A quarter's figure is preferred
-    to a month's, since a monthly element's quarter starts on the same day as its first month.
-    The latest periods are looked for in the last TARGET_RECENT_MONTHS first, so the usual case
-    reads one year whatever the history held; a target with no quarter there takes a third query
-    over every year."""
+    """`target_status` for many targets in one query: the figures of the latest period each element
+    (and service) reported by `today`. A quarter's figure is preferred to a month's, since a monthly
+    element's quarter starts on the same day as its first month. The latest periods are looked for
+    in the last TARGET_RECENT_MONTHS first, so the usual case reads one year whatever the history
+    held; a target with no quarter there takes a second query over every year."""
     targets = list(targets)
     if not targets:
         return []
-    figures = totals_filter(approved_values() if approved_only else DataValue.objects.all()).filter(
-        data_element__in={t.data_element_id for t in targets})
-    base = figures.filter(period_start__lte=today)
-    # Naming the period types lets the database search the index on (element, period type,
-    # period start) by date rather than read every year of the elements.
-    recent = base.filter(period_type__in=PeriodType.values, period_start__gte=add_months(today.replace(day=1), -TARGET_RECENT_MONTHS))
-    latest = _latest_periods(recent)
-    stale = {t.data_element_id for t in targets
-             if (t.data_element_id, t.service_id, PeriodType.QUARTER) not in latest}
+    since = add_months(today.replace(day=1), -TARGET_RECENT_MONTHS)
+    latest = _latest_figures(sorted({t.data_element_id for t in targets}), today=today, since=since, approved_only=approved_only)
+    stale = sorted({t.data_element_id for t in targets if (t.data_element_id, t.service_id, PeriodType.QUARTER) not in latest})
     if stale:
-        for key, start in _latest_periods(base.filter(data_element__in=stale)).items():
-            if key[0] in stale:
-                latest[key] = start
-    # (element id, period type, period start) -> {service id: figure}
-    sums: dict[tuple, dict] = {}
-    if latest:
-        # Without `period_start <= today` (those starts are all before it): a database without
-        # statistics would otherwise search by that range, through every year, not by the starts.
-        rows = (figures.filter(period_type__in=PeriodType.values, period_start__in=set(latest.values())).order_by()
-                .values("data_element_id", "service_id", "period_type", "period_start").annotate(total=Sum("value"))
-                .values_list("data_element_id", "service_id", "period_type", "period_start", "total"))
-        for element_id, service_id, period_type, start, total in _tuples(rows, date_column=3):
-            sums.setdefault((element_id, period_type, start), {})[service_id] = total
+        latest = {key: found for key, found in latest.items() if key[0] not in stale}
+        latest.update(_latest_figures(stale, today=today, since=None, approved_only=approved_only))
     statuses = []
     for target in targets:
         found = None
         for period_type in (PeriodType.QUARTER, PeriodType.MONTH):
-            start = latest.get((target.data_element_id, target.service_id, period_type))
-            if start is None:
-                continue
-            by_service = sums.get((target.data_element_id, period_type, start), {})
-            actual = by_service.get(target.service_id, 0) if target.service_id else sum(by_service.values())
-            found = (actual, FinancialQuarter.from_date(start))
-            break
+            latest_figure = latest.get((target.data_element_id, target.service_id, period_type))
+            if latest_figure is not None:
+                start, actual = latest_figure
+                found = (actual, FinancialQuarter.from_date(start))
+                break
         actual, as_of = found or (None, None)
         statuses.append(target_rate(target, actual=actual, as_of=as_of, today=today))
     return statuses
 
 
-def _latest_periods(values) -> dict[tuple, dt.date]:
-    """(element id, service id or None for any service, period type) -> the latest period start."""
-    rows = (values.order_by().values("data_element_id", "service_id", "period_type")
-            .annotate(latest=Max("period_start")).values_list("data_element_id", "service_id", "period_type", "latest"))
-    latest: dict[tuple, dt.date] = {}
-    for element_id, service_id, period_type, start in _tuples(rows, date_column=3):
-        for key in ((element_id, service_id, period_type), (element_id, None, period_type)):
-            if key not in latest or start > latest[key]:
-                latest[key] = start
-    return latest
+@lru_cache(maxsize=64)
+def _latest_sql(*, elements: int, recent: bool, approved_only: bool) -> str:
+    """_latest_figures' query, for `elements` elements: every service's totals in each period
+    that is the latest reported (up to today, and since a date when `recent`) of some element,
+    service and period type. Naming the period types lets the database search the index on
+    (element, period type, period start) by date rather than read every year of the elements."""
+    where = (f"COALESCE(v.option_id, 0) = 0 AND v.data_element_id IN ({_marks(elements)}) "
+             f"AND v.period_type IN ({_marks(len(PeriodType.values))})" + (f" AND {_APPROVED}" if approved_only else ""))
+    returns = _RETURNS if approved_only else ""
+    dates = "v.period_start <= %s" + (" AND v.period_start >= %s" if recent else "")
+    return (f"SELECT v.data_element_id, v.service_id, v.period_type, v.period_start, SUM(v.value) "
+            f"FROM performance_datavalue v {returns} WHERE {where} AND v.period_start IN ("
+            f"SELECT MAX(v.period_start) FROM performance_datavalue v {returns} WHERE {where} AND {dates} "
+            f"GROUP BY v.data_element_id, v.service_id, v.period_type) "
+            f"GROUP BY v.data_element_id, v.service_id, v.period_type, v.period_start")
+
+
+def _latest_figures(element_ids: list[int], *, today: dt.date, since: dt.date | None, approved_only: bool) -> dict[tuple, tuple]:
+    """(element id, service id or None for every service, period type) -> (the latest period start
+    reported up to `today`, since `since` unless None; the figure for it, summed over every
+    service reporting that period for the key without a service)."""
+    condition = [*element_ids, *PeriodType.values] + ([ReturnStatus.APPROVED.value] if approved_only else [])
+    params = [*condition, *condition, today] + ([since] if since is not None else [])
+    rows = _fetch(_latest_sql(elements=len(element_ids), recent=since is not None, approved_only=approved_only),
+                  params, date_column=3)
+    # The query also gives periods that are the latest for another element, service or type.
+    latest: dict[tuple, tuple] = {}
+    for element_id, service_id, period_type, start, total in rows:
+        key = (element_id, service_id, period_type)
+        if key not in latest or start > latest[key][0]:
+            latest[key] = (start, total)
+    # Every service together: the latest period any of them reported, and its figures summed.
+    every: dict[tuple, tuple] = {}
+    for (element_id, _, period_type), (start, total) in latest.items():
+        key = (element_id, None, period_type)
+        if key not in every or start > every[key][0]:
+            every[key] = (start, total)
+        elif start == every[key][0]:
+            every[key] = (start, every[key][1] + total)
+    return {**latest, **every}

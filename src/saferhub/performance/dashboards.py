@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.http import Http404
@@ -297,6 +298,18 @@ def _targets(query) -> list[TargetStatus]:
     return analysis.target_statuses(targets, today=dt.date.today())
 
 
+def service_targets(service: Service, element_ids) -> list[TargetStatus]:
+    """The service's own targets, and the partnership's on its elements (`element_ids`). The
+    partnership's targets are few, so they are picked here rather than by naming the service's
+    hundreds of elements in the query; and through the services relation an OR would repeat each of
+    the service's own targets once for every service reporting its element."""
+    element_ids = set(element_ids)
+    targets = [t for t in Target.objects.filter(Q(service=service) | Q(service__isnull=True))
+               .select_related("data_element", "service").order_by("due", "pk")
+               if t.service_id or t.data_element_id in element_ids]
+    return analysis.target_statuses(targets, today=dt.date.today())
+
+
 # --- The overview --------------------------------------------------------------------------------
 
 @dataclass
@@ -409,6 +422,13 @@ def _service(slug: str) -> Service:
     return service
 
 
+def _returns(service: Service) -> list[DataReturn]:
+    """The service's returns, newest first, with only what the pages show of them (the quarter and
+    its status): the rest, the warnings' JSON above all, cost more to read than the query."""
+    return list(DataReturn.objects.filter(service=service).only("service_id", "quarter_start", "status")
+                .order_by("-quarter_start"))
+
+
 def _return_choices(returns: list[DataReturn]) -> list[tuple[FinancialQuarter, str]]:
     return [(FinancialQuarter.from_date(r.quarter_start), r.get_status_display()) for r in returns]
 
@@ -424,7 +444,7 @@ def _summary_table(key: str, caption: str, rows: list[ElementRow], quarter: Fina
 def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> ServiceDashboard:
     """The service's summary for `quarter` (default: its latest approved return)."""
     service = _service(slug)
-    returns = list(DataReturn.objects.filter(service=service).order_by("-quarter_start"))
+    returns = _returns(service)
     quarter = quarter or _default_quarter(returns)
     year_ago = quarter.same_quarter_years_ago(1)
     # The summary names no breakdown, only whether there is one; whether an element serves a
@@ -447,9 +467,7 @@ def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> 
     else:
         figures = Figures.load(elements=set(own_slugs.values()) | {ref.element for ref in references}, services=[service],
                                starts=starts, totals_only=True, period_types=PeriodType.values, options_of=optioned)
-    # By the elements' ids: through the services relation, an OR would repeat each of the
-    # service's own targets once for every service reporting its element.
-    statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element_id__in=list(own_slugs))))
+    statuses = service_targets(service, own_slugs)
     by_element: dict[int, list[TargetStatus]] = {}
     for status in statuses:
         by_element.setdefault(status.target.data_element_id, []).append(status)
@@ -531,9 +549,9 @@ def service_element_page(*, slug: str, element_slug: str, quarter: FinancialQuar
     over eight quarters and rolling twelve months, each chart with its table."""
     service = _service(slug)
     element = _service_element(service, element_slug)
-    returns = list(DataReturn.objects.filter(service=service).order_by("-quarter_start"))
+    returns = _returns(service)
     quarter = quarter or _default_quarter(returns)
-    figures = Figures.load(elements=[element.slug], services=[service], starts=_load_starts(quarter),
+    figures = Figures.load(elements=[element], services=[service], starts=_load_starts(quarter),
                            period_types=PeriodType.values)
     panel = element_panel(element, quarter, figures)
     statuses = _targets(Target.objects.filter(Q(service=service) | Q(service__isnull=True), data_element=element))
@@ -680,10 +698,18 @@ def _service_rows(services) -> dict[int, ServiceRow]:
 
 # --- Year on year --------------------------------------------------------------------------------
 
+class Choice(NamedTuple):
+    """An element or service offered in a page's form: no more than the form shows."""
+
+    pk: int
+    slug: str
+    name: str
+
+
 @dataclass
 class YearOnYearPage(Page):
-    elements: list[DataElement]
-    services: list[Service]
+    elements: list[Choice]
+    services: list[Choice]
     quarters: list[FinancialQuarter]
     element: DataElement | None
     service: Service | None
@@ -701,12 +727,17 @@ def year_on_year_page(*, element_slug: str | None, quarter: FinancialQuarter | N
     """One element's figures for a quarter across `years` financial years, by month where reported
     monthly, with rolling twelve-month totals; over one service or every service reporting it."""
     years = max(2, min(YEARS_MAX, years))
-    elements = list(DataElement.objects.select_related("breakdown").order_by("order", "name"))
-    services = list(Service.objects.filter(data_elements__isnull=False).distinct().order_by("name"))
+    # The forms' choices as tuples: hundreds of elements made into model instances cost more than
+    # the page's query of figures.
+    rows = list(DataElement.objects.order_by("order", "name").values_list("pk", "slug", "name", "frequency"))
+    elements = [Choice(pk, slug, name) for pk, slug, name, _ in rows]
+    reporting = DataElement.services.through.objects.filter(service_id=OuterRef("pk"))
+    services = [Choice(*row) for row in Service.objects.filter(Exists(reporting)).order_by("name").values_list("pk", "slug", "name")]
     quarters = approved_quarters()
-    element = next((e for e in elements if e.slug == element_slug), None)
-    if element is None:
-        element = next((e for e in elements if e.frequency == Frequency.MONTHLY), elements[0] if elements else None)
+    chosen = next((row[0] for row in rows if row[1] == element_slug), None)
+    if chosen is None:
+        chosen = next((row[0] for row in rows if row[3] == Frequency.MONTHLY), rows[0][0] if rows else None)
+    element = DataElement.objects.get(pk=chosen) if chosen is not None else None
     service = next((s for s in services if s.slug == service_slug), None)
     quarter = quarter or (quarters[0] if quarters else FinancialQuarter.from_date(dt.date.today()).previous())
     comparison = rolling = None
@@ -715,7 +746,7 @@ def year_on_year_page(*, element_slug: str | None, quarter: FinancialQuarter | N
         months = [add_months(quarter.months[-1], -n) for n in range(12 * years + 12)]
         # The page shows totals only; naming the period types lets the database read through the
         # (element, period type, period start) index rather than every year of the element.
-        figures = Figures.load(elements=[element.slug], services=[service] if service else None,
+        figures = Figures.load(elements=[element], services=[service] if service else None,
                                starts=quarter_starts(wanted) | set(months), totals_only=True,
                                period_types=PeriodType.values)
         comparison = year_on_year_block(element, quarter, figures, years=years, keep_empty_years=True)
