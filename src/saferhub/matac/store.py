@@ -4,7 +4,8 @@ encrypted at rest.
 Why not DuckDB's own ENCRYPTION_KEY: duckdb 2.0 ships only a read-only crypto module (mbedTLS);
 writing an encrypted database needs the httpfs extension (OpenSSL), which cannot be installed
 offline, and its `force_mbedtls_unsafe` escape uses a non-cryptographic random generator for
-AES-GCM nonces, so nonces may repeat. Instead the store is a directory of Parquet segments, each
+AES-GCM nonces, so nonces may repeat. Instead the store is a directory of segments (Arrow IPC files,
+zstd-compressed; stores written before hold Parquet ones, read alike), each
 sealed with AES-256-GCM (cryptography, fresh 96-bit nonce from os.urandom) under a key derived by
 HKDF-SHA256 from the Saferhub field-encryption key; a segment is opened only in memory and handed
 to DuckDB as an Arrow table. Every key in SAFERHUB_FIELD_KEYS opens segments (newest first seals
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -50,14 +53,18 @@ MAGIC = b"SHMATAC1"
 # Columns with a handful of distinct values, decoded as Arrow dictionaries (DuckDB reads them as
 # VARCHAR): each row then holds a 4-byte index, not its own copy of the text.
 DICTIONARY_COLUMNS = ("offence_category", "location")
-# Rows per Arrow batch and Parquet row group when a segment is written, and most rows in one
-# segment: an import holds one segment at a time beside the extract.
+# Rows per Arrow batch when a segment is written, and most rows in one segment: an import holds
+# one segment at a time beside the extract.
 SEGMENT_BATCH_ROWS = 1 << 17
 SEGMENT_MAX_ROWS = 1 << 20
 ARROW_SCHEMA = pa.schema([
     pa.field(name, {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}[duck])
     for name, duck, _ in NORMALISED_COLUMNS
 ])
+# A segment as stored and opened: the few-valued columns as dictionaries.
+SEGMENT_SCHEMA = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in DICTIONARY_COLUMNS
+                            else f for f in ARROW_SCHEMA])
+IPC_MAGIC = b"ARROW1"
 CRIME_FLAG_TRUE = ("true", "yes", "y", "1", "crime")
 CRIME_FLAG_FALSE = ("false", "no", "n", "0", "non-crime", "non_crime", "noncrime")
 
@@ -328,32 +335,55 @@ def unseal(sealed: bytes, associated: bytes) -> bytes:
     raise ImproperlyConfigured("A MATAC store segment cannot be opened with the configured keys (or was altered).")
 
 
-def _parquet_segments(rows: pa.Table | pa.RecordBatchReader):
-    """`rows` (a table, or batches read one at a time) as Parquet files in ARROW_SCHEMA of at most
+def _segment_bytes(table: pa.Table) -> bytes:
+    """One segment's rows (in ARROW_SCHEMA) as an Arrow IPC file compressed with zstd, the
+    few-valued columns dictionary-encoded with one dictionary each. Opening one is a
+    decompression, not a decoding: several times quicker than Parquet."""
+    table = table.combine_chunks()
+    for name in DICTIONARY_COLUMNS:
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
+    sink = pa.BufferOutputStream()
+    with ipc.new_file(sink, SEGMENT_SCHEMA, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table.cast(SEGMENT_SCHEMA), max_chunksize=SEGMENT_BATCH_ROWS)
+    # AESGCM takes only Python bytes: one copy, and the Arrow buffer goes with the sink.
+    return sink.getvalue().to_pybytes()
+
+
+def _encode_segments(rows: pa.Table | pa.RecordBatchReader):
+    """`rows` (a table, or batches read one at a time) as segment files of at most
     SEGMENT_MAX_ROWS rows each: yields (bytes, rows) per file, nothing for no rows."""
     batches = rows.to_batches(max_chunksize=SEGMENT_BATCH_ROWS) if isinstance(rows, pa.Table) else rows
-    sink = writer = None
-    count = 0
+    parts, count = [], 0
     for batch in batches:
         while batch.num_rows:
-            if writer is None:
-                sink = pa.BufferOutputStream()
-                writer = pq.ParquetWriter(sink, ARROW_SCHEMA, compression="zstd")
             part = batch.slice(0, SEGMENT_MAX_ROWS - count)
             batch = batch.slice(part.num_rows)
             # A cast (a copy) only for a batch not already in the schema.
-            writer.write_batch(part if part.schema.equals(ARROW_SCHEMA) else part.cast(ARROW_SCHEMA),
-                               row_group_size=SEGMENT_BATCH_ROWS)
+            parts.append(part if part.schema.equals(ARROW_SCHEMA) else part.cast(ARROW_SCHEMA))
             count += part.num_rows
             if count == SEGMENT_MAX_ROWS:
-                writer.close()
-                # AESGCM takes only Python bytes: one copy, and the Arrow buffer goes with the sink.
-                yield sink.getvalue().to_pybytes(), count
-                sink = writer = None
-                count = 0
-    if writer is not None:
-        writer.close()
-        yield sink.getvalue().to_pybytes(), count
+                yield _segment_bytes(pa.Table.from_batches(parts, ARROW_SCHEMA)), count
+                parts, count = [], 0
+    if count:
+        yield _segment_bytes(pa.Table.from_batches(parts, ARROW_SCHEMA)), count
+
+
+def _decode(plaintext: bytes, wanted: list[str]) -> pa.Table:
+    """A segment's `wanted` columns, in the schema `IncidentStore.segments` gives: Arrow IPC, or
+    Parquet for segments written before (both are read)."""
+    if plaintext.startswith(IPC_MAGIC):
+        table = ipc.open_file(pa.BufferReader(plaintext)).read_all().select(wanted)
+    else:
+        table = pq.read_table(pa.BufferReader(plaintext), columns=wanted,
+                              read_dictionary=[c for c in wanted if c in DICTIONARY_COLUMNS])
+    schema = _read_schema(wanted)
+    # A cast (a copy) only for a segment not already in that schema.
+    return table if table.schema.equals(schema) else table.cast(schema)
+
+
+def _read_schema(wanted: list[str]) -> pa.Schema:
+    return pa.schema([SEGMENT_SCHEMA.field(c) for c in wanted])
 
 
 # The store -------------------------------------------------------------------------------------
@@ -404,28 +434,19 @@ class IncidentStore:
         only, one segment at a time: its sealed and plaintext bytes are let go as soon as its
         columns are decoded."""
         wanted = [f.name for f in ARROW_SCHEMA] if columns is None else list(columns)
-        dictionary = [c for c in wanted if c in DICTIONARY_COLUMNS]
-        schema = self._schema(wanted)
         for segment in self.manifest()["segments"]:
             sealed = (self.directory / segment["name"]).read_bytes()
             plaintext = unseal(sealed, segment["name"].encode())
             del sealed
-            table = pq.read_table(pa.BufferReader(plaintext), columns=wanted, read_dictionary=dictionary)
+            yield _decode(plaintext, wanted)
             del plaintext
-            # Segments are written in ARROW_SCHEMA; a cast (a copy) only for one that is not.
-            yield table if table.schema.equals(schema) else table.cast(schema)
-
-    @staticmethod
-    def _schema(wanted: list[str]) -> pa.Schema:
-        return pa.schema([pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in DICTIONARY_COLUMNS
-                          else ARROW_SCHEMA.field(c) for c in wanted])
 
     def table(self, columns: tuple[str, ...] | None = None) -> pa.Table:
         """Every row (only `columns`, when given), decrypted in memory only; at most one segment's
         bytes sit next to the table."""
         tables = list(self.segments(columns))
         if not tables:
-            return self._schema([f.name for f in ARROW_SCHEMA] if columns is None else list(columns)).empty_table()
+            return _read_schema([f.name for f in ARROW_SCHEMA] if columns is None else list(columns)).empty_table()
         # Zero-copy: the result keeps each segment's columns as its own chunks.
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
@@ -444,7 +465,7 @@ class IncidentStore:
         reader = con.sql("SELECT * FROM new_rows").to_arrow_reader(SEGMENT_BATCH_ROWS)
         written, new = [], 0
         try:
-            for plaintext, rows in _parquet_segments(reader):
+            for plaintext, rows in _encode_segments(reader):
                 written.append(self._seal_segment(plaintext, rows))
                 new += rows
                 del plaintext
@@ -462,8 +483,6 @@ class IncidentStore:
 
     def count_rows(self, *, before: dt.date) -> int:
         """How many rows are dated before a day (only that column is opened)."""
-        import pyarrow.compute as pc
-
         return sum(pc.sum(pc.less(table.column("incident_date"), pa.scalar(before, pa.date32()))).as_py() or 0
                    for table in self.segments(("incident_date",)))
 
@@ -492,7 +511,7 @@ class IncidentStore:
             kept_segments, dropped = [], []
             for segment in manifest["segments"]:
                 path = self.directory / segment["name"]
-                table = pq.read_table(pa.BufferReader(unseal(path.read_bytes(), segment["name"].encode())))
+                table = _decode(unseal(path.read_bytes(), segment["name"].encode()), ARROW_SCHEMA.names)
                 con = connect()
                 try:
                     con.register("segment", table)
@@ -507,7 +526,7 @@ class IncidentStore:
                     con.close()
                 removed += matching
                 dropped.append(path)
-                kept_segments.extend(self._seal_segment(plaintext, rows) for plaintext, rows in _parquet_segments(remaining))
+                kept_segments.extend(self._seal_segment(plaintext, rows) for plaintext, rows in _encode_segments(remaining))
             if removed:
                 manifest["segments"] = kept_segments
                 self._write_manifest(manifest)

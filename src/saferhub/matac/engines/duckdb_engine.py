@@ -19,6 +19,35 @@ def _distinct_at_least(column: str, minimum: int) -> str:
     return f"count(DISTINCT {column}) >= {minimum}"
 
 
+def _candidates(scheme: Scheme) -> str:
+    """The CTE `candidates` (after `stats`, for minimums up to 2): the perpetrators who may have enough distinct incidents and
+    victims in the window (everyone eligible is among them; the later steps count exactly).
+
+    For the usual minimum of 2, "min <> max" tells one value from two. Comparing 8-byte hashes of
+    the ids does that cheaply for everyone, and proves two values where the hashes differ; where
+    they are equal (one value, or two whose hashes collide) the ids themselves are compared, only
+    for people with enough rows. So no one is ever left out by a hash collision."""
+    exact = (f"{_distinct_at_least('incident_id', scheme.min_incidents)} "
+             f"AND {_distinct_at_least('victim_id', scheme.min_victims)}")
+    if max(scheme.min_incidents, scheme.min_victims) > 2:
+        return f"candidates AS (SELECT perpetrator_id FROM w GROUP BY perpetrator_id HAVING {exact})"
+    proved = " AND ".join([*(["incidents_differ"] if scheme.min_incidents == 2 else []),
+                           *(["victims_differ"] if scheme.min_victims == 2 else [])]) or "true"
+    return f"""stats AS (
+    SELECT perpetrator_id, count(*) AS row_count,
+        min(hash(incident_id)) <> max(hash(incident_id)) AS incidents_differ,
+        min(hash(victim_id)) <> max(hash(victim_id)) AS victims_differ
+    FROM w GROUP BY perpetrator_id
+), candidates AS (
+    SELECT perpetrator_id FROM stats WHERE {proved}
+    UNION ALL
+    SELECT perpetrator_id FROM w
+    WHERE perpetrator_id IN (SELECT perpetrator_id FROM stats
+                             WHERE row_count >= {max(scheme.min_incidents, scheme.min_victims)} AND NOT ({proved}))
+    GROUP BY perpetrator_id HAVING {exact}
+)"""
+
+
 def _bands(expression: str, bands, comparison: str, otherwise: int) -> str:
     whens = " ".join(f"WHEN {expression} {comparison} {int(limit)} THEN {int(points)}" for limit, points in bands)
     return f"CASE {whens} ELSE {int(otherwise)} END"
@@ -43,10 +72,7 @@ def scoring_sql(scheme: Scheme, relation: str = "incidents") -> str:
 WITH w AS (
     SELECT perpetrator_id, incident_id, victim_id, incident_date, perpetrator_dob, offence_category
     FROM {relation} WHERE incident_date BETWEEN $start AND $reference
-), candidates AS (
-    SELECT perpetrator_id FROM w GROUP BY perpetrator_id
-    HAVING {_distinct_at_least('incident_id', scheme.min_incidents)} AND {_distinct_at_least('victim_id', scheme.min_victims)}
-), cw AS (
+), {_candidates(scheme)}, cw AS (
     SELECT * FROM w WHERE perpetrator_id IN (SELECT perpetrator_id FROM candidates)
 ), per_incident AS (
     SELECT perpetrator_id, incident_id, max({_gravity(scheme)}) AS weight

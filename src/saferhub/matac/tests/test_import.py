@@ -242,3 +242,46 @@ def test_an_import_that_fails_while_sealing_adds_nothing(tmp_path, matac_store, 
     assert calls == [2, 2]
     assert sorted(p.name for p in matac_store.directory.iterdir()) == files_before
     assert matac_store.content_hash() == hash_before and matac_store.row_count() == 3
+
+
+def test_segments_are_arrow_ipc_and_parquet_segments_of_older_stores_still_open(tmp_path, matac_store):
+    """New segments are Arrow IPC files; a store written before holds Parquet segments, which are
+    read beside them, and a removal rewrites such a segment in the new form."""
+    import hashlib
+    import json
+
+    from saferhub.matac.store import ARROW_SCHEMA, IPC_MAGIC, seal, unseal
+
+    import_extract(write_csv(tmp_path / "a.csv", good_rows()), store=matac_store, today=TODAY)
+    [segment] = matac_store.manifest()["segments"]
+    opened = unseal((matac_store.directory / segment["name"]).read_bytes(), segment["name"].encode())
+    assert opened.startswith(IPC_MAGIC)
+
+    older = pa.table({"incident_id": ["OLD-1", "OLD-2"], "incident_date": [REF - dt.timedelta(days=30)] * 2,
+                      "perpetrator_id": ["NOM-9", "NOM-1"], "perpetrator_dob": [dt.date(1980, 1, 1)] * 2,
+                      "victim_id": ["VIC-9", "VIC-8"], "offence_category": ["stalking", "abh"],
+                      "crime_flag": [True, None], "location": ["Scarborough", None]}, schema=ARROW_SCHEMA)
+    sink = pa.BufferOutputStream()
+    pq.write_table(older, sink)
+    plaintext = sink.getvalue().to_pybytes()
+    name = "segment-parquet-from-before.sealed"
+    (matac_store.directory / name).write_bytes(seal(plaintext, name.encode()))
+    manifest = matac_store.manifest()
+    manifest["segments"].append({"name": name, "rows": 2, "sha256": hashlib.sha256(plaintext).hexdigest()})
+    matac_store.manifest_path.write_text(json.dumps(manifest))
+
+    table = matac_store.table()
+    assert sorted(table.column("incident_id").to_pylist()) == ["I1", "I2", "I2", "OLD-1", "OLD-2"]
+    assert table.column("location").to_pylist()[-2:] == ["Scarborough", None]
+    assert str(table.schema.field("offence_category").type) == "dictionary<values=string, indices=int32, ordered=0>"
+    assert score(scheme=DEFAULT_SCHEME, reference_date=REF, source=matac_store)[0].perpetrator_id == "NOM-1"
+
+    # The same rows again: the Parquet segment is compared too, and nothing is added.
+    again = import_extract(write_csv(tmp_path / "a.csv", good_rows()), store=matac_store, today=TODAY)
+    assert again.addition.new_rows == 0
+    assert matac_store.remove_rows(perpetrator_id="NOM-1") == 4
+    [rewritten] = matac_store.manifest()["segments"]
+    assert rewritten["name"] != name and rewritten["rows"] == 1
+    reopened = unseal((matac_store.directory / rewritten["name"]).read_bytes(), rewritten["name"].encode())
+    assert reopened.startswith(IPC_MAGIC)
+    assert matac_store.table().to_pylist() == [dict(older.to_pylist()[0])]

@@ -188,3 +188,29 @@ def test_weights_and_bands_come_from_the_scheme(tmp_path):
 def test_unknown_engine_is_refused(tmp_path):
     with pytest.raises(ValueError, match="Unknown scoring engine"):
         scored(tmp_path, pair(10), engine="excel")
+
+
+def test_a_hash_collision_never_leaves_anyone_out(tmp_path):
+    """The engine proves "two different ids" from 8-byte hashes where they differ and compares the
+    ids themselves where they are equal. With every hash made equal (a temporary macro shadows
+    DuckDB's hash(), as if every id collided), each person goes the exact way: same ranked list,
+    on generated data and on the boundary cases."""
+    from saferhub.matac.engines.duckdb_engine import score_relation
+    from saferhub.matac.store import connect
+    from saferhub.matac.tests import rfgv_cases
+
+    generated = rfgv_cases.generated_extract(tmp_path / "generated.parquet", incidents=3000, seed=23)
+    boundaries = rfgv_cases.write(rfgv_cases.boundary_cases().table(), tmp_path / "boundaries.parquet")
+    for path, reference in ((generated, dt.date(2026, 3, 31)), (boundaries, rfgv_cases.REFERENCE)):
+        lists = []
+        for colliding in (False, True):
+            con = connect()
+            try:
+                con.execute(f"CREATE VIEW incidents AS SELECT * FROM read_parquet('{path}')")
+                if colliding:
+                    con.execute("CREATE TEMP MACRO hash(a) AS 42::UBIGINT")
+                    assert con.execute("SELECT hash('x') = hash('y')").fetchall() == [(True,)]
+                lists.append(score_relation(con, scheme=DEFAULT_SCHEME, reference_date=reference))
+            finally:
+                con.close()
+        assert len(lists[0]) > 20 and lists[1] == lists[0]
