@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -183,8 +184,27 @@ def _events_naming_person(person_id: int, condition: Q, key: str) -> list[int]:
     return ids
 
 
+# Apps whose own records belong to a case (a MARAC referral and its research and actions, a MATAC
+# nomination and its plan) add, in their AppConfig.ready(), a function from a case to the Q that
+# finds the events on those records: a case's trail then shows every read and change made
+# through them too.
+CASE_EVENT_SOURCES: list[Callable[[Case], Q]] = []
+
+
+def _record_ids(queryset) -> list[str]:
+    return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+
+def events_on(record_type: str, queryset) -> Q:
+    """The events on the records of `queryset` (for CASE_EVENT_SOURCES functions)."""
+    return Q(record_type=record_type, record_id__in=_record_ids(queryset))
+
+
 def case_events(case: Case) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(record_type="case", record_id=str(case.pk))
+    condition = Q(record_type="case", record_id=str(case.pk))
+    for source in CASE_EVENT_SOURCES:
+        condition |= source(case)
+    return AuditEvent.objects.filter(condition)
 
 
 def person_events(person: Person, *, cases=None) -> QuerySet[AuditEvent]:

@@ -116,3 +116,25 @@ def test_reading_a_case_at_the_meeting_is_audited(meeting, sign_in):
     event = AuditEvent.objects.filter(record_type="marac_referral", record_id=str(w["referral"].pk)).latest("sequence")
     assert event.action == "view" and "research" in event.fields
     assert event.record_label == w["referral"].case.reference
+
+
+def test_the_case_trail_shows_the_referral_research_and_action_events(meeting):
+    """"Who has seen" a case lists the events on its MARAC referral, research and actions, and
+    nothing from another case's referral."""
+    from saferhub.marac.action_services import action_add
+    from saferhub.marac.referral_selectors import referral_view
+    from saferhub.people.selectors import case_events
+
+    w = meeting
+    other = referral_make(area=w["area"], user=w["coordinator"])
+    research_save(user=w["idas_worker"], meeting_id=w["meeting"].pk, referral_id=w["referral"].pk, text=FINDING)
+    referral_view(user=w["coordinator"], referral_id=w["referral"].pk)
+    referral_view(user=w["coordinator"], referral_id=other.pk)
+    action_add(user=w["coordinator"], referral_id=w["referral"].pk, organisation=w["idas"], assignee=w["idas_worker"],
+               description="Safety planning visit", deadline=dt.date.today() + dt.timedelta(days=14))
+    kinds = set(case_events(w["referral"].case).values_list("record_type", flat=True))
+    assert {"case", "marac_referral", "marac_research", "marac_action"} <= kinds
+    referral_ids = set(case_events(w["referral"].case).filter(record_type="marac_referral").values_list("record_id", flat=True))
+    assert referral_ids == {str(w["referral"].pk)}
+    assert str(other.pk) not in set(case_events(w["referral"].case).values_list("record_id", flat=True).filter(
+        record_type="marac_referral"))

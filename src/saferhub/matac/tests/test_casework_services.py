@@ -171,6 +171,19 @@ def test_adopt_at_a_meeting_records_the_adoption_and_the_score_at_adoption(mw):
     assert decision.meeting.status == MeetingStatus.HELD
 
 
+def test_the_case_trail_shows_the_nomination_events(mw):
+    """"Who has seen" a MATAC case lists the events on its nomination, and no other case's."""
+    from saferhub.people.selectors import case_events
+
+    nomination = refer(mw, pid="NOM-A", reference_date=days_ago(410))
+    other = refer(mw, pid="NOM-B")
+    adopt(mw, nomination, days_ago(400), lead=mw["idas"])
+    events = case_events(nomination.case)
+    assert set(events.filter(record_type="matac_nomination").values_list("record_id", flat=True)) == {str(nomination.pk)}
+    assert set(events.filter(record_type="matac_nomination").values_list("action", flat=True)) >= {"create", "update"}
+    assert not case_events(other.case).filter(record_id=str(nomination.pk), record_type="matac_nomination").exists()
+
+
 def test_decision_rules(mw):
     nomination = refer(mw)
     meeting = meeting_on(mw["panel"], TODAY)
