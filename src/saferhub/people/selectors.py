@@ -217,9 +217,15 @@ def person_events(person: Person, *, cases=None) -> QuerySet[AuditEvent]:
     case_ids = [str(pk) for pk in in_cases.values_list("case_id", flat=True).distinct()]
     found = _events_naming_person(person.pk, Q(record_type="person", action__in=[AuditAction.SEARCH, AuditAction.LIST]), "results")
     named = _events_naming_person(person.pk, Q(record_type="case", record_id__in=case_ids), "person")
+    # Views of the cases' own records in other apps (a MARAC referral names its victim too).
+    linked = Q(pk__in=[])
+    for case in Case.objects.filter(pk__in=case_ids):
+        for source in CASE_EVENT_SOURCES:
+            linked |= source(case)
     return AuditEvent.objects.filter(
         Q(record_type="person", record_id=str(person.pk))
         | Q(record_type="case", record_id__in=case_ids, action__in=[AuditAction.VIEW, AuditAction.EXPORT])
+        | (linked & Q(action__in=[AuditAction.VIEW, AuditAction.EXPORT]))
         | Q(pk__in=found + named)
     )
 

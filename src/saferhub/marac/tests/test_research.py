@@ -123,7 +123,7 @@ def test_the_case_trail_shows_the_referral_research_and_action_events(meeting):
     nothing from another case's referral."""
     from saferhub.marac.action_services import action_add
     from saferhub.marac.referral_selectors import referral_view
-    from saferhub.people.selectors import case_events
+    from saferhub.people.selectors import case_events, person_events
 
     w = meeting
     other = referral_make(area=w["area"], user=w["coordinator"])
@@ -138,3 +138,7 @@ def test_the_case_trail_shows_the_referral_research_and_action_events(meeting):
     assert referral_ids == {str(w["referral"].pk)}
     assert str(other.pk) not in set(case_events(w["referral"].case).values_list("record_id", flat=True).filter(
         record_type="marac_referral"))
+    # The victim's own trail lists the views of the referral that named them (not the changes).
+    victim = w["referral"].case.participants.get(role="victim").person
+    seen = person_events(victim).filter(record_type__startswith="marac_")
+    assert set(seen.values_list("record_type", "action")) == {("marac_referral", "view")}
