@@ -1,4 +1,6 @@
 """Fixtures shared by every app's tests."""
+import uuid
+
 import pytest
 from django.test import override_settings
 
@@ -17,6 +19,13 @@ def _private_matac_store(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_anchors(settings, tmp_path_factory):
+    """Each test's audit anchors in a file of its own (never the developer's var/audit), since
+    each test's trail is rolled back with its database."""
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path_factory.getbasetemp() / f"anchors-{uuid.uuid4().hex}.jsonl")
 
 
 @pytest.fixture

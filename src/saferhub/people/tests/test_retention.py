@@ -351,9 +351,11 @@ def test_the_scheduler_command_once(db, monkeypatch):
     call_command("scheduler", "--once", "--hour", "0", stdout=out)
     assert "retention run queued" in out.getvalue()
     assert "MATAC outcomes run queued" in out.getvalue()
+    assert "audit trail anchor queued" in out.getvalue()
     call_command("scheduler", "--once", "--hour", "0", stdout=out)
     queued = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
-    assert queued == ["saferhub.matac.outcomes.outcomes_run_task", "saferhub.people.tasks.retention_run_task"], \
+    assert queued == ["saferhub.audit.tasks.anchor_task", "saferhub.matac.outcomes.outcomes_run_task",
+                      "saferhub.people.tasks.retention_run_task"], \
         "each daily job queued once, not again on the second call"
     with pytest.raises(CommandError):
         call_command("scheduler", "--once", "--hour", "24")

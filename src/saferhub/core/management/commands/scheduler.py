@@ -82,9 +82,21 @@ def matac_outcomes_step(now: dt.datetime, hour: int, last_queued: dt.datetime | 
     return outcomes_run_task.enqueue()
 
 
+def audit_anchor_step(now: dt.datetime, hour: int, last_queued: dt.datetime | None = None):
+    """Queue the day's anchor of the audit trail (its head written outside the database) once
+    `hour` has passed, if none was queued since."""
+    from saferhub.audit.tasks import anchor_task
+
+    due = run_time(now, hour)
+    if now < due or (last_queued is not None and last_queued >= due) or queued_since(due, anchor_task):
+        return None
+    return anchor_task.enqueue()
+
+
 class Command(BaseCommand):
     help = ("Queue the daily jobs for the task worker (`saferhub db_worker`): the retention run and the MATAC "
-            "outcomes run at SAFERHUB_RETENTION_HOUR, overdue MARAC action reminders at SAFERHUB_MARAC_REMINDER_HOUR.")
+            "outcomes run and the audit trail's anchor at SAFERHUB_RETENTION_HOUR, overdue MARAC action reminders at "
+            "SAFERHUB_MARAC_REMINDER_HOUR.")
 
     def add_arguments(self, parser):
         parser.add_argument("--hour", type=int, default=None, help="Hour of the day, 0-23 (default: SAFERHUB_RETENTION_HOUR, 2)")
@@ -94,12 +106,12 @@ class Command(BaseCommand):
         hour = settings.SAFERHUB_RETENTION_HOUR if hour is None else hour
         if not 0 <= hour <= 23:
             raise CommandError("The hour must be between 0 and 23")
-        last_queued = last_reminded = last_outcomes = None
+        last_queued = last_reminded = last_outcomes = last_anchored = None
         reminder_hour = settings.SAFERHUB_MARAC_REMINDER_HOUR
         if not once:
             self.stdout.write(f"Scheduler: the retention run is queued daily at {hour:02d}:00, "
                               f"overdue MARAC action reminders at {reminder_hour:02d}:00, "
-                              f"the MATAC outcomes run at {hour:02d}:00")
+                              f"the MATAC outcomes run and the audit trail's anchor at {hour:02d}:00")
         try:
             while True:
                 close_old_connections()
@@ -118,6 +130,10 @@ class Command(BaseCommand):
                 if outcomes is not None:
                     last_outcomes = now
                     self.stdout.write(f"{datetime_uk(now)}: MATAC outcomes run queued (task {outcomes.id})")
+                anchor = audit_anchor_step(now, hour, last_anchored)
+                if anchor is not None:
+                    last_anchored = now
+                    self.stdout.write(f"{datetime_uk(now)}: audit trail anchor queued (task {anchor.id})")
                 if once:
                     return
                 wait = (min(next_run_time(timezone.now(), hour), next_run_time(timezone.now(), reminder_hour))
