@@ -416,19 +416,22 @@ def target_statuses(targets, *, today: dt.date, approved_only: bool = True) -> l
 
 @lru_cache(maxsize=64)
 def _latest_sql(*, elements: int, recent: bool, approved_only: bool) -> str:
-    """_latest_figures' query, for `elements` elements: every service's totals in each period
-    that is the latest reported (up to today, and since a date when `recent`) of some element,
-    service and period type. Naming the period types lets the database search the index on
-    (element, period type, period start) by date rather than read every year of the elements."""
+    """_latest_figures' query, for `elements` elements: the latest period each element, service
+    and period type reported (up to today, and since a date when `recent`), and its total. Naming
+    the period types lets the database search the index on (element, period type, period start)
+    by date rather than read every year of the elements."""
     where = (f"COALESCE(v.option_id, 0) = 0 AND v.data_element_id IN ({_marks(elements)}) "
              f"AND v.period_type IN ({_marks(len(PeriodType.values))})" + (f" AND {_APPROVED}" if approved_only else ""))
     returns = _RETURNS if approved_only else ""
     dates = "v.period_start <= %s" + (" AND v.period_start >= %s" if recent else "")
-    return (f"SELECT v.data_element_id, v.service_id, v.period_type, v.period_start, SUM(v.value) "
-            f"FROM performance_datavalue v {returns} WHERE {where} AND v.period_start IN ("
-            f"SELECT MAX(v.period_start) FROM performance_datavalue v {returns} WHERE {where} AND {dates} "
-            f"GROUP BY v.data_element_id, v.service_id, v.period_type) "
-            f"GROUP BY v.data_element_id, v.service_id, v.period_type, v.period_start")
+    return (f"SELECT v.data_element_id, v.service_id, v.period_type, latest.period_start, SUM(v.value) "
+            f"FROM performance_datavalue v {returns} INNER JOIN ("
+            f"SELECT v.data_element_id, v.service_id, v.period_type, "
+            f"MAX(v.period_start) AS period_start FROM performance_datavalue v {returns} WHERE {where} AND {dates} "
+            f"GROUP BY v.data_element_id, v.service_id, v.period_type) latest "
+            f"ON v.data_element_id = latest.data_element_id AND v.service_id = latest.service_id AND v.period_type = latest.period_type "
+            f"AND v.period_start = latest.period_start WHERE {where} "
+            f"GROUP BY v.data_element_id, v.service_id, v.period_type, latest.period_start")
 
 
 def _latest_figures(element_ids: list[int], *, today: dt.date, since: dt.date | None, approved_only: bool) -> dict[tuple, tuple]:
@@ -436,15 +439,11 @@ def _latest_figures(element_ids: list[int], *, today: dt.date, since: dt.date | 
     reported up to `today`, since `since` unless None; the figure for it, summed over every
     service reporting that period for the key without a service)."""
     condition = [*element_ids, *PeriodType.values] + ([ReturnStatus.APPROVED.value] if approved_only else [])
-    params = [*condition, *condition, today] + ([since] if since is not None else [])
+    params = [*condition, today, *([since] if since is not None else []), *condition]
     rows = _fetch(_latest_sql(elements=len(element_ids), recent=since is not None, approved_only=approved_only),
                   params, date_column=3)
-    # The query also gives periods that are the latest for another element, service or type.
-    latest: dict[tuple, tuple] = {}
-    for element_id, service_id, period_type, start, total in rows:
-        key = (element_id, service_id, period_type)
-        if key not in latest or start > latest[key][0]:
-            latest[key] = (start, total)
+    latest = {(element_id, service_id, period_type): (start, total)
+              for element_id, service_id, period_type, start, total in rows}
     # Every service together: the latest period any of them reported, and its figures summed.
     every: dict[tuple, tuple] = {}
     for (element_id, _, period_type), (start, total) in latest.items():

@@ -478,10 +478,11 @@ def service_dashboard(*, slug: str, quarter: FinancialQuarter | None = None) -> 
         own = by_element.get(element.pk, [])
         rows.append(ElementRow(element, current, last_year, Change(last_year, current, unit_of(element), element.polarity),
                                key=bool(own) or element.serving, targets=own))
-    allocations = list(service.allocations.select_related("stream").order_by("-financial_year", "stream__name"))
+    allocations = list(service.allocations.order_by("-financial_year", "stream__name")
+                       .values_list("stream__name", "financial_year", "amount", "period_note"))
     funding = Table("funding", f"Funding for {service.name}",
                     [Column("Funding stream"), Column("Financial year"), Column("Amount", Unit.POUNDS), Column("Note")],
-                    [[a.stream.name, a.financial_year, float(a.amount) if a.amount else None, a.period_note] for a in allocations]
+                    [[stream, year, float(amount) if amount else None, note] for stream, year, amount, note in allocations]
                     ) if allocations else None
     return ServiceDashboard(
         service=service, quarter=quarter, quarters=_return_choices(returns),
