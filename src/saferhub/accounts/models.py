@@ -28,16 +28,24 @@ class AttemptLock(models.Model):
         return f"Locked until {self.locked_until:%Y-%m-%d %H:%M:%S}"
 
 
+class ApiTokenScope(models.TextChoices):
+    GENERAL = "general", "General: the API as the account, with its permissions"
+    MARAC_SUBMIT = "marac_submit", "MARAC submission: make MARAC referrals, read nothing"
+
+
 class ApiToken(models.Model):
     """A bearer token a partner's own system uses to call the API as one member of staff (a
     provider submitting its data returns). Only its SHA-256 digest is stored; the token is shown
-    once when made. Tokens are refused for accounts that can see personal data, since a token
-    cannot carry the second factor those accounts need."""
+    once when made. General tokens are refused for accounts that can see personal data, since a
+    token cannot carry the second factor those accounts need. A MARAC submission token may belong
+    to such an account because it can only make MARAC referrals and gets nothing back about anyone
+    (a police or hospital case system referring by machine)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="Which system uses it, e.g. IDAS case management")
     prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart")
     digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=20, choices=ApiTokenScope.choices, default=ApiTokenScope.GENERAL)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
