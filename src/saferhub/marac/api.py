@@ -5,12 +5,16 @@ marac.referral_selectors, which write the audit trail."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from ninja import Query, Router, Schema, Status
+from ninja.security import django_auth
 
+from saferhub.accounts.tokens import api_token_auth, marac_submit_auth
 from saferhub.marac import referral_selectors as selectors
 from saferhub.marac import referral_services as services
 from saferhub.marac.checklist_services import checklist_current
-from saferhub.marac.schemas import MessageOut, ReferralDetailOut, ReferralIn, ReferralListOut
+from saferhub.marac.models import Criterion
+from saferhub.marac.schemas import MessageOut, ReferralDetailOut, ReferralIn, ReferralListOut, ReferralReceiptOut
 from saferhub.partners.models import Organisation
 
 router = Router(tags=["MARAC referrals"])
@@ -60,12 +64,32 @@ def _referral_input(payload: ReferralIn, user) -> tuple[services.ReferralInput, 
     return referral, errors
 
 
-@router.post("/referrals/", response={201: ReferralDetailOut, 403: MessageOut, 422: dict},
+REPEAT_FLAGGED = "Flagged for the coordinator"
+REPEAT_NOT_FLAGGED = "Not flagged; the coordinator checks for earlier referrals"
+
+
+def _receipt(referral) -> JsonResponse:
+    """The answer to a referral made with a MARAC submission token: its reference, status and
+    criteria. The repeat criterion's own reason names the earlier referral, which is not the
+    submitting system's to know, so it is replaced."""
+    criteria = [c if c["criterion"] != Criterion.REPEAT else
+                {**c, "reason": REPEAT_FLAGGED if c["met"] else REPEAT_NOT_FLAGGED} for c in referral.criteria_explained]
+    receipt = ReferralReceiptOut(id=referral.pk, reference=referral.case.reference, status=referral.status,
+                                 referred_at=referral.referred_at, criteria_met=referral.criteria_met, criteria=criteria)
+    return JsonResponse(receipt.model_dump(mode="json"), status=201)
+
+
+# A MARAC submission token (accounts.tokens) works here and nowhere else in the API.
+@router.post("/referrals/", auth=[marac_submit_auth, api_token_auth, django_auth],
+             response={201: ReferralDetailOut, 403: MessageOut, 422: dict},
              summary="Refer a victim to a MARAC",
              description="For your own organisation. Checked as on the web: every problem is returned with the field it "
-                         "concerns in `loc`, and nothing is saved unless everything is right.")
+                         "concerns in `loc`, and nothing is saved unless everything is right. A partner's system "
+                         "sending `Authorization: Bearer` with a MARAC submission token gets back only the referral's "
+                         "`id`, `reference`, `status`, `referred_at`, `criteria_met` and `criteria`, never the people.")
 def referral_create(request, payload: ReferralIn):
     user = request.auth
+    token = getattr(request, "api_token", None)
     if not services.may_refer(user):
         return Status(403, NO_ACCESS)
     area = services.area_get(slug=payload.area)
@@ -77,9 +101,11 @@ def referral_create(request, payload: ReferralIn):
         errors = services.referral_input_check(area=area, checklist=checklist_current(), referral=referral_input) | errors
         return Status(422, {"detail": _errors(ValidationError(errors))})
     try:
-        referral = services.referral_submit(user=user, area=area, referral=referral_input)
+        referral = services.referral_submit(user=user, area=area, referral=referral_input, api_token=token)
     except ValidationError as error:
         return Status(422, {"detail": _errors(error)})
+    if token is not None:
+        return _receipt(referral)
     referral.parts = selectors.referral_parts(referral=referral)
     return Status(201, referral)
 

@@ -214,12 +214,13 @@ def area_get(*, slug: str | None = None, area_id: int | None = None) -> MaracAre
 
 
 @transaction.atomic
-def referral_submit(*, user, area: MaracArea | None, referral: ReferralInput) -> MaracReferral:
+def referral_submit(*, user, area: MaracArea | None, referral: ReferralInput, api_token=None) -> MaracReferral:
     """Refer a victim to a MARAC for the user's organisation: opens the MARAC case (owned by the
     referring organisation, shared with the area's coordinating organisation on the lawful basis of
     safeguarding), adds the people, records the checklist, score and criteria, and looks for an
     earlier referral of the same victim and perpetrator. All or nothing: any problem raises
-    ValidationError keyed by field and nothing is kept."""
+    ValidationError keyed by field and nothing is kept. `api_token` is the accounts.ApiToken a
+    partner's system sent it with, named (prefix and name, never the token) in the audit event."""
     if not may_refer(user):
         raise PermissionDenied("Your account cannot make MARAC referrals.")
     checklist = checklist_current()
@@ -276,7 +277,9 @@ def referral_submit(*, user, area: MaracArea | None, referral: ReferralInput) ->
                 fields=["area", "victim", "perpetrators", "children", "answers", "score", "criteria", "assessed_on",
                         "incidents_in_window", "professional_judgement", "safe_contact_details", "safe_to_call"],
                 detail={"area": area.slug, "checklist": checklist.pk, "score": score, "criteria": met,
-                        "children": len(referral.children), "perpetrators": len(referral.perpetrators)})
+                        "children": len(referral.children), "perpetrators": len(referral.perpetrators),
+                        **({"api_token": {"id": api_token.pk, "prefix": api_token.prefix, "name": api_token.name,
+                                          "scope": api_token.scope}} if api_token is not None else {})})
     return record
 
 

@@ -172,5 +172,18 @@ class ReferralDetailOut(ReferralOut):
                  "answer": a.answer, "comment": a.comment} for a in referral.parts.main_answers + referral.parts.stalking_answers]
 
 
+class ReferralReceiptOut(Schema):
+    """What a partner's system gets back for a referral made with a MARAC submission token: the
+    referral's reference, status and criteria, nothing about any person. Whether the victim was
+    referred before is the coordinator's to see, so the repeat criterion only says it was flagged."""
+
+    id: int
+    reference: str
+    status: str
+    referred_at: dt.datetime
+    criteria_met: list[str]
+    criteria: list[CriterionOut]
+
+
 class MessageOut(Schema):
     detail: str
