@@ -7,11 +7,12 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
 from saferhub.audit.anchors import anchor_file, anchor_write, anchors_verify
 from saferhub.audit.models import AuditChainHead, AuditEvent
+from saferhub.audit.tests.test_chain import verify
 from saferhub.audit.trail import GENESIS, audit_event, chain_verify, event_hash
 
 pytestmark = pytest.mark.django_db
@@ -36,16 +37,6 @@ def rewrite_whole_chain(label: str) -> None:
                                                       hash=event.hash)
         previous = event.hash
     AuditChainHead.objects.filter(id=1).update(hash=previous)
-
-
-def verify() -> tuple[str, str]:
-    out = StringIO()
-    try:
-        call_command("audit", "verify", stdout=out)
-    except CommandError as error:
-        assert error.returncode == 1
-        return out.getvalue(), str(error)
-    return out.getvalue(), ""
 
 
 def test_an_empty_trail_writes_no_anchor(db):
