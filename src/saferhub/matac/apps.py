@@ -1,15 +1,15 @@
 from django.apps import AppConfig
 
 
-def case_events(case):
-    """The events on a case's MATAC nomination, its action plan, reviews and exit."""
+def case_events(case_ids):
+    """The events on the cases' MATAC nominations, action plans, reviews and exits."""
     from saferhub.matac.models import Exit, MatacAction, Nomination, Review
     from saferhub.people.selectors import events_on
 
-    return (events_on("matac_nomination", Nomination.objects.filter(case=case))
-            | events_on("matac_action", MatacAction.objects.filter(adoption__nomination__case=case))
-            | events_on("matac_review", Review.objects.filter(adoption__nomination__case=case))
-            | events_on("matac_exit", Exit.objects.filter(adoption__nomination__case=case)))
+    return (events_on("matac_nomination", Nomination.objects.filter(case_id__in=case_ids))
+            | events_on("matac_action", MatacAction.objects.filter(adoption__nomination__case_id__in=case_ids))
+            | events_on("matac_review", Review.objects.filter(adoption__nomination__case_id__in=case_ids))
+            | events_on("matac_exit", Exit.objects.filter(adoption__nomination__case_id__in=case_ids)))
 
 
 class MatacConfig(AppConfig):

@@ -185,26 +185,27 @@ def _events_naming_person(person_id: int, condition: Q, key: str) -> list[int]:
 
 
 # Apps whose own records belong to a case (a MARAC referral and its research and actions, a MATAC
-# nomination and its plan) add, in their AppConfig.ready(), a function from a case to the Q that
+# nomination and its plan) add, in their AppConfig.ready(), a function from case ids to the Q that
 # finds the events on those records: a case's trail then shows every read and change made
 # through them too.
-CASE_EVENT_SOURCES: list[Callable[[Case], Q]] = []
-
-
-def _record_ids(queryset) -> list[str]:
-    return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+CASE_EVENT_SOURCES: list[Callable[[list[int]], Q]] = []
 
 
 def events_on(record_type: str, queryset) -> Q:
-    """The events on the records of `queryset` (for CASE_EVENT_SOURCES functions)."""
-    return Q(record_type=record_type, record_id__in=_record_ids(queryset))
+    """The events on the records of `queryset` (for CASE_EVENT_SOURCES functions), as a subquery."""
+    return Q(record_type=record_type, record_id__in=_as_text_ids(queryset))
+
+
+def _linked_events(case_ids) -> Q:
+    """The events on other apps' records of the cases `case_ids` (ids, or a queryset of them)."""
+    condition = Q(pk__in=[])
+    for source in CASE_EVENT_SOURCES:
+        condition |= source(case_ids)
+    return condition
 
 
 def case_events(case: Case) -> QuerySet[AuditEvent]:
-    condition = Q(record_type="case", record_id=str(case.pk))
-    for source in CASE_EVENT_SOURCES:
-        condition |= source(case)
-    return AuditEvent.objects.filter(condition)
+    return AuditEvent.objects.filter(Q(record_type="case", record_id=str(case.pk)) | _linked_events([case.pk]))
 
 
 def person_events(person: Person, *, cases=None) -> QuerySet[AuditEvent]:
@@ -218,10 +219,7 @@ def person_events(person: Person, *, cases=None) -> QuerySet[AuditEvent]:
     found = _events_naming_person(person.pk, Q(record_type="person", action__in=[AuditAction.SEARCH, AuditAction.LIST]), "results")
     named = _events_naming_person(person.pk, Q(record_type="case", record_id__in=case_ids), "person")
     # Views of the cases' own records in other apps (a MARAC referral names its victim too).
-    linked = Q(pk__in=[])
-    for case in Case.objects.filter(pk__in=case_ids):
-        for source in CASE_EVENT_SOURCES:
-            linked |= source(case)
+    linked = _linked_events([int(pk) for pk in case_ids])
     return AuditEvent.objects.filter(
         Q(record_type="person", record_id=str(person.pk))
         | Q(record_type="case", record_id__in=case_ids, action__in=[AuditAction.VIEW, AuditAction.EXPORT])
@@ -275,6 +273,7 @@ def audit_export(*, user, start: dt.date, end: dt.date) -> list[AuditEvent]:
         | Q(actor__isnull=True, organisation=user.organisation.name)
         | Q(record_type="case", record_id__in=_as_text_ids(Case.objects.filter(pk__in=held_case_ids(organisation_id))))
         | Q(record_type="person", record_id__in=_as_text_ids(Person.objects.filter(pk__in=held_person_ids(organisation_id))))
+        | _linked_events(held_case_ids(organisation_id))
     )
     events = list(AuditEvent.objects.filter(held, at__gte=since, at__lt=until).order_by("sequence"))
     audit_event(user=user, action=AuditAction.EXPORT, record_type="audit", record_label="Audit export",

@@ -138,6 +138,15 @@ def test_the_case_trail_shows_the_referral_research_and_action_events(meeting):
     assert referral_ids == {str(w["referral"].pk)}
     assert str(other.pk) not in set(case_events(w["referral"].case).values_list("record_id", flat=True).filter(
         record_type="marac_referral"))
+    # The coordinator's organisation's data protection lead exports them too (research by another
+    # agency's staff included, as it is on a case the organisation holds).
+    from saferhub.core.factories import UserFactory
+    from saferhub.people.selectors import audit_export
+
+    lead = UserFactory(organisation=w["coordinator"].organisation, is_data_protection_lead=True)
+    exported = audit_export(user=lead, start=dt.date.today() - dt.timedelta(days=1), end=dt.date.today())
+    assert any(e.record_type == "marac_research" and e.actor_id == w["idas_worker"].pk for e in exported)
+    assert w["idas_worker"].organisation_id != w["coordinator"].organisation_id
     # The victim's own trail lists the views of the referral that named them (not the changes).
     victim = w["referral"].case.participants.get(role="victim").person
     seen = person_events(victim).filter(record_type__startswith="marac_")
