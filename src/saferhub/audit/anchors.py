@@ -10,7 +10,6 @@ an HMAC under a key derived from SECRET_KEY, so a line cannot be forged without 
 scheduler writes an anchor daily and `saferhub audit anchor` writes one on demand."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -104,7 +103,3 @@ def anchors_verify() -> AnchorCheck:
                                 "(the trail was rewritten from that event or before)")
             newest = anchor if newest is None or anchor.sequence >= newest.sequence else newest
     return AnchorCheck(anchors, problems, newest)
-
-
-def anchor_age(check: AnchorCheck) -> dt.timedelta | None:
-    return None if check.newest is None else timezone.now() - dt.datetime.fromisoformat(check.newest.at)

@@ -46,7 +46,6 @@ from saferhub.matac.scheme import CATEGORIES
 
 REQUIRED_COLUMNS = ("incident_id", "incident_date", "perpetrator_id", "perpetrator_dob", "victim_id", "offence_category")
 OPTIONAL_COLUMNS = ("crime_flag", "location")
-KEY_COLUMNS = ("incident_id", "perpetrator_id", "victim_id")
 MAX_ID_LENGTH = 64
 MAX_LOCATION_LENGTH = 200
 MAGIC = b"SHMATAC1"
