@@ -372,9 +372,24 @@ GROUP BY v.period_type, v.period_start
 """
 
 
+class Direct:
+    """Hand-written SQL a measurement is compared with: `queries(stage)` gives the (SQL, parameters)
+    pairs it runs one after the other on the stage's own connection; `run` returns the rows of the
+    last."""
+
+    def __init__(self, key: str, name: str, queries, note=None):
+        self.key, self.name, self.queries, self.note = key, name, queries, note
+
+    def run(self, stage: Stage) -> list:
+        rows = []
+        for sql, params in self.queries(stage):
+            rows = stage.db.execute(sql, params).fetchall()
+        return rows
+
+
 class Bench:
-    def __init__(self, stages: list[Stage], client, runs: int, direct_runs: int):
-        self.stages, self.client, self.runs, self.direct_runs = stages, client, runs, direct_runs
+    def __init__(self, stages: list[Stage], client, runs: int):
+        self.stages, self.client, self.runs = stages, client, runs
         self.rows: list[Row] = []
         self.plans: list[tuple[str, list[str]]] = []
         self.checks: list[str] = []
@@ -390,17 +405,24 @@ class Bench:
             connection.settings_dict["NAME"] = str(stage.path)
 
     def measure(self, key: str, name, fn, *, runs: int | None = None, rewarm: bool = True, time_first: bool = False,
-                note=None) -> tuple[dict, dict]:
+                note=None, alongside: tuple[Direct, ...] = ()) -> tuple[dict, dict]:
         """Time `fn(stage)` on every stage, turn about, run by run. A first call on each counts the
         queries and warms the caches (and is timed too with `time_first`). Each timed call follows
         a switch of database, so with `rewarm` a quick call (under half a second) is made once more
         first, untimed, to time it on a warm connection as a server would run it; a page request
-        opens a new connection anyway."""
+        opens a new connection anyway.
+
+        The hand-written SQL `alongside` is timed in the same runs, each query right after `fn` on
+        the same stage (also after an untimed call with `rewarm`): whatever else the machine is
+        doing then weighs on both alike. Its rows are the measurement's `direct`, the first of them
+        for a measurement given none of its own. Returns the rows and results by stage, and the
+        direct SQL's rows and results by key."""
         from django.db import connection
 
         runs = self.runs if runs is None else runs
         times = {stage: [] for stage in self.stages}
-        queries, results, first = {}, {}, {}
+        direct_times = {(d.key, stage): [] for d in alongside for stage in self.stages}
+        queries, results, first, direct_results = {}, {}, {}, {}
         for stage in self.stages:
             self._use(stage)
             count = []
@@ -416,6 +438,8 @@ class Bench:
             queries[stage] = len(count)
             if time_first:
                 times[stage].append(first[stage])
+            for direct in alongside:
+                direct_results[(direct.key, stage)] = direct.run(stage)
         for _ in range(runs):
             for stage in self.stages:
                 self._use(stage)
@@ -424,31 +448,29 @@ class Bench:
                 began = time.perf_counter()
                 results[stage] = fn(stage)
                 times[stage].append(time.perf_counter() - began)
+                for direct in alongside:
+                    if rewarm:
+                        direct.run(stage)
+                    began = time.perf_counter()
+                    direct_results[(direct.key, stage)] = direct.run(stage)
+                    direct_times[(direct.key, stage)].append(time.perf_counter() - began)
         rows = {}
         for stage in self.stages:
             label = name(stage) if callable(name) else name
             rows[stage] = Row(key, label, stage, times[stage], queries[stage], note(stage, results[stage]) if note else "")
             self.rows.append(rows[stage])
-        return rows, results
-
-    def direct(self, key: str, name: str, query, *, note=None) -> tuple[dict, dict]:
-        """Time hand-written SQL, `query(stage)` giving the SQL and its parameters, on each stage's
-        own connection, turn about."""
-        times = {stage: [] for stage in self.stages}
-        results = {}
-        for stage in self.stages:
-            stage.db.execute(*query(stage)).fetchall()
-        for _ in range(self.direct_runs):
+        directs = {}
+        for direct in alongside:
+            directs[direct.key] = ({}, {})
             for stage in self.stages:
-                sql, params = query(stage)
-                began = time.perf_counter()
-                results[stage] = stage.db.execute(sql, params).fetchall()
-                times[stage].append(time.perf_counter() - began)
-        rows = {}
-        for stage in self.stages:
-            rows[stage] = Row(key, name, stage, times[stage], 1, note(stage, results[stage]) if note else "")
-            self.rows.append(rows[stage])
-        return rows, results
+                found = direct_results[(direct.key, stage)]
+                row = Row(direct.key, direct.name, stage, direct_times[(direct.key, stage)], len(direct.queries(stage)),
+                          direct.note(stage, found) if direct.note else "")
+                self.rows.append(row)
+                directs[direct.key][0][stage], directs[direct.key][1][stage] = row, found
+        if alongside:
+            self.link(directs[alongside[0].key][0], rows)
+        return rows, results, directs
 
     def captured(self, stage: Stage, fn) -> list[str]:
         """The SQL of the queries `fn` runs on the stage's database, as SQLite was given it."""
@@ -470,73 +492,76 @@ class Bench:
 
     def dashboard(self, service) -> None:
         """The service's summary page: headline figures with their targets and every figure's total
-        for the quarter and a year before, read in one query of two quarters' totals."""
+        for the quarter and a year before. Its data is compared with the two hand-written queries
+        giving what it shows of the figures: the totals of two quarters, and those the target
+        ratings read."""
+        from django.db.models import Q
+
         from saferhub.performance import dashboards
         from saferhub.performance.analysis import TARGET_RECENT_MONTHS, Figures, quarter_starts
         from saferhub.performance.expressions import Expression
-        from saferhub.performance.periods import add_months
-        from django.db.models import Q
-
         from saferhub.performance.models import PeriodType, Target
+        from saferhub.performance.periods import add_months
 
-        pages, _ = self.measure(
-            "dashboard.page", lambda st: f"Service dashboard page ({service.slug}, {st.quarter.label})",
-            lambda st: _get(self.client, f"/performance/services/{service.slug}/?quarter={st.quarter.slug}"),
-            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
-        builders, built = self.measure(
-            "dashboard.data", "  its data: dashboards.service_dashboard()",
-            lambda st: dashboards.service_dashboard(slug=service.slug, quarter=st.quarter),
-            note=lambda st, b: f"{len(b.rows)} figures, {len(b.headline)} headline, {len(b.all_blocks())} tables, "
-                               f"{sum(1 for x in b.all_blocks() if x.chart)} chart")
         references = [ref for i in service.computed_indicators.all() for text in (i.numerator, i.denominator)
                       for ref in Expression.parse(text).references]
         own = {e.pk: e.slug for e in service.data_elements.all()}
         if not {ref.element for ref in references} <= set(own.values()):
             raise RuntimeError("The benchmark's indicators must name only the service's own elements")
         optioned = sorted({ref.element for ref in references if ref.option is not None})
+        targets = Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__in=service.data_elements.all()))
+        target_elements = sorted({t.data_element_id for t in targets})
 
         def starts_of(stage):
             return quarter_starts([stage.quarter, stage.quarter.same_quarter_years_ago(1)])
+
+        def figures_query(stage):
+            starts = sorted(s.isoformat() for s in starts_of(stage))
+            return (DASHBOARD_SQL.format(starts=_sql_params(starts), optioned=_sql_params(optioned)),
+                    [service.pk, *starts, service.pk, *optioned])
+
+        def targets_query(stage):
+            since = add_months(stage.today.replace(day=1), -TARGET_RECENT_MONTHS)
+            return (TARGETS_SQL.format(elements=_sql_params(target_elements)),
+                    [*target_elements, since.isoformat(), stage.today.isoformat()])
+
+        both = Direct("dashboard.both", "  direct SQL: the same figures, and those the ratings read",
+                      lambda st: [figures_query(st), targets_query(st)])
+        pages, _, _ = self.measure(
+            "dashboard.page", lambda st: f"Service dashboard page ({service.slug}, {st.quarter.label})",
+            lambda st: _get(self.client, f"/performance/services/{service.slug}/?quarter={st.quarter.slug}"),
+            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
+        _, _, directs = self.measure(
+            "dashboard.data", "  its data: dashboards.service_dashboard()",
+            lambda st: dashboards.service_dashboard(slug=service.slug, quarter=st.quarter), alongside=(both,),
+            note=lambda st, b: f"{len(b.rows)} figures, {len(b.headline)} headline, {len(b.all_blocks())} tables, "
+                               f"{sum(1 for x in b.all_blocks() if x.chart)} chart")
+        self.link(directs["dashboard.both"][0], pages)
 
         def load(stage):
             # As service_dashboard() reads: the service's own elements, by id.
             return Figures.load(element_slugs=own, services=[service], starts=starts_of(stage), totals_only=True,
                                 period_types=PeriodType.values, options_of=optioned)
 
-        loads, figures = self.measure("dashboard.query", "  its query: analysis.Figures.load()", load,
-                                      note=lambda st, f: f"{len(f.sums):,} sums")
         sql = {stage: self.captured(stage, lambda: load(stage))[0] for stage in self.stages}
-        raws, _ = self.direct("dashboard.raw", "  Figures.load()'s SQL run by hand", lambda st: (sql[st], ()))
-
-        def direct_query(stage):
-            starts = sorted(s.isoformat() for s in starts_of(stage))
-            return (DASHBOARD_SQL.format(starts=_sql_params(starts), optioned=_sql_params(optioned)),
-                    [service.pk, *starts, service.pk, *optioned])
-
-        directs, rows = self.direct("dashboard.direct", "  direct SQL: the same figures", direct_query,
-                                    note=lambda st, r: f"{len(r):,} rows")
-        self.link(directs, pages, builders, loads, raws)
+        _, figures, directs = self.measure(
+            "dashboard.query", "  its query: analysis.Figures.load()", load, note=lambda st, f: f"{len(f.sums):,} sums",
+            alongside=(Direct("dashboard.direct", "  direct SQL: the same figures", lambda st: [figures_query(st)],
+                              note=lambda st, r: f"{len(r):,} rows"),
+                       Direct("dashboard.raw", "  Figures.load()'s SQL run by hand", lambda st: [(sql[st], ())])))
+        self.link(directs["dashboard.direct"][0], directs["dashboard.raw"][0])
         for stage in self.stages:
-            sums = {(None, slug, code, ptype, dt.date.fromisoformat(start)): total for slug, code, ptype, start, total in rows[stage]}
+            sums = {(None, slug, code, ptype, dt.date.fromisoformat(start)): total
+                    for slug, code, ptype, start, total in directs["dashboard.direct"][1][stage]}
             self.checks.append(f"Service dashboard, {stage.years} years: the direct SQL gives the same {len(sums):,} sums as "
                                f"Figures.load: {'yes' if sums == figures[stage].sums else 'NO'}")
-        targets = Target.objects.filter(Q(service=service) | Q(service__isnull=True, data_element__in=service.data_elements.all()))
-        ratings, _ = self.measure("dashboard.targets", "  its target ratings: dashboards.service_targets()",
-                                  lambda st: dashboards.service_targets(service, own), note=lambda st, r: f"{len(r)} targets")
-        target_elements = sorted({t.data_element_id for t in targets})
-
-        def targets_query(stage):
-            today = stage.today
-            since = add_months(today.replace(day=1), -TARGET_RECENT_MONTHS)
-            return (TARGETS_SQL.format(elements=_sql_params(target_elements)),
-                    [*target_elements, since.isoformat(), today.isoformat()])
-
-        target_directs, _ = self.direct("dashboard.targets_direct", "  direct SQL: the figures the ratings read", targets_query,
-                                        note=lambda st, r: f"{len(r):,} rows")
-        self.link(target_directs, ratings)
+        self.measure("dashboard.targets", "  its target ratings: dashboards.service_targets()",
+                     lambda st: dashboards.service_targets(service, own), note=lambda st, r: f"{len(r)} targets",
+                     alongside=(Direct("dashboard.targets_direct", "  direct SQL: the figures the ratings read",
+                                       lambda st: [targets_query(st)], note=lambda st, r: f"{len(r):,} rows"),))
         last = self.stages[-1]
         self.plans.append(("Service dashboard, Figures.load()", last.plan(sql[last])))
-        self.plans.append(("Service dashboard, direct SQL", last.plan(*direct_query(last))))
+        self.plans.append(("Service dashboard, direct SQL", last.plan(*figures_query(last))))
         for text in self.captured(last, lambda: dashboards.service_dashboard(slug=service.slug, quarter=last.quarter)):
             if "performance_datavalue" in text and text != sql[last]:
                 self.plans.append(("Service dashboard, target ratings", last.plan(text)))
@@ -548,41 +573,42 @@ class Bench:
         from saferhub.performance.analysis import Figures
         from saferhub.performance.models import PeriodType
 
+        def direct_query(stage):
+            starts = sorted(s.isoformat() for s in dashboards._load_starts(stage.quarter))
+            return FIGURE_SQL.format(starts=_sql_params(starts)), [element.pk, service.pk, *starts]
+
+        direct = Direct("figure.direct", "  direct SQL: the same figures", lambda st: [direct_query(st)],
+                        note=lambda st, r: f"{len(r):,} rows")
         base = f"/performance/services/{service.slug}/figures/{element.slug}/"
-        pages, _ = self.measure(
+        pages, _, _ = self.measure(
             "figure.page", lambda st: f"Figure page ({element.slug}, monthly by {element.breakdown.name.lower()})",
             lambda st: _get(self.client, f"{base}?quarter={st.quarter.slug}"),
             rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
-        builders, built = self.measure(
+        _, built, directs = self.measure(
             "figure.data", "  its data: dashboards.service_element_page()",
             lambda st: dashboards.service_element_page(slug=service.slug, element_slug=element.slug, quarter=st.quarter),
-            note=lambda st, b: f"{len(b.all_blocks())} tables, {sum(1 for x in b.all_blocks() if x.chart)} charts")
+            note=lambda st, b: f"{len(b.all_blocks())} tables, {sum(1 for x in b.all_blocks() if x.chart)} charts",
+            alongside=(direct,))
 
         def load(stage):
             # As service_element_page() reads: the element itself, by its id.
             return Figures.load(elements=[element], services=[service], starts=dashboards._load_starts(stage.quarter),
                                 period_types=PeriodType.values)
 
-        loads, figures = self.measure("figure.query", "  its query: analysis.Figures.load()", load,
-                                      note=lambda st, f: f"{len(f.sums):,} sums")
         sql = {stage: self.captured(stage, lambda: load(stage))[0] for stage in self.stages}
-        raws, _ = self.direct("figure.raw", "  Figures.load()'s SQL run by hand", lambda st: (sql[st], ()))
-
-        def direct_query(stage):
-            starts = sorted(s.isoformat() for s in dashboards._load_starts(stage.quarter))
-            return FIGURE_SQL.format(starts=_sql_params(starts)), [element.pk, service.pk, *starts]
-
-        directs, rows = self.direct("figure.direct", "  direct SQL: the same figures", direct_query,
-                                    note=lambda st, r: f"{len(r):,} rows")
+        loads, figures, raws = self.measure(
+            "figure.query", "  its query: analysis.Figures.load()", load, note=lambda st, f: f"{len(f.sums):,} sums",
+            alongside=(Direct("figure.raw", "  Figures.load()'s SQL run by hand", lambda st: [(sql[st], ())]),))
         for stage in self.stages:
-            sums = {(None, element.slug, code, ptype, dt.date.fromisoformat(start)): total for code, ptype, start, total in rows[stage]}
+            rows = directs["figure.direct"][1][stage]
+            sums = {(None, element.slug, code, ptype, dt.date.fromisoformat(start)): total for code, ptype, start, total in rows}
             self.checks.append(f"Figure page, {stage.years} years: the direct SQL gives the same {len(sums):,} sums as "
                                f"Figures.load: {'yes' if sums == figures[stage].sums else 'NO'}")
         last = self.stages[-1]
         self.plans.append(("Figure page, Figures.load()", last.plan(sql[last])))
         self.plans.append(("Figure page, direct SQL", last.plan(*direct_query(last))))
         charts = self._chart(base, built)
-        self.link(directs, pages, builders, loads, raws, charts)
+        self.link(directs["figure.direct"][0], pages, loads, raws["figure.raw"][0], charts)
 
     def _chart(self, base: str, built: dict) -> dict:
         """One chart image of a figure's page: a request of its own, which reads only that
@@ -600,7 +626,7 @@ class Bench:
             began = time.perf_counter()
             _get(self.client, url(stage))
             cold[stage] = time.perf_counter() - began
-        rows, _ = self.measure("figure.chart", "Chart image of the figure page, SVG already drawn",
+        rows, _, _ = self.measure("figure.chart", "Chart image of the figure page, SVG already drawn",
                                lambda st: _get(self.client, url(st)), rewarm=False,
                                note=lambda st, r: f"{_ms(cold[st])} when drawn too")
         return rows
@@ -611,21 +637,6 @@ class Bench:
         from saferhub.performance import analysis, dashboards
         from saferhub.performance.periods import add_months
 
-        label = f"{element.slug}, monthly{' with a breakdown' if element.breakdown_id else ''}"
-        pages, _ = self.measure(
-            f"yoy.{element.slug}.page", f"Year-on-year page ({label}, 3 years)",
-            lambda st: _get(self.client, f"/performance/year-on-year/?element={element.slug}&quarter={st.quarter.slug}&years=3"),
-            rewarm=False)
-
-        def build(stage):
-            return dashboards.year_on_year_page(element_slug=element.slug, quarter=stage.quarter, years=3, service_slug=None)
-
-        builders, _ = self.measure(f"yoy.{element.slug}.data", "  its data: dashboards.year_on_year_page()", build)
-        sql = {stage: next(s for s in self.captured(stage, lambda: build(stage)) if "performance_datavalue" in s)
-               for stage in self.stages}
-        raws, _ = self.direct(f"yoy.{element.slug}.raw", "  its Figures.load()'s SQL run by hand", lambda st: (sql[st], ()),
-                              note=lambda st, r: f"{len(r):,} rows")
-
         def page_query(stage):
             # What the page shows: the quarter's months and total in each of the years, and rolling
             # twelve-month totals ending with each of those months, which reach back 48 months.
@@ -635,25 +646,39 @@ class Bench:
                             | {add_months(quarter.months[-1], -n).isoformat() for n in range(48)})
             return YEAR_ON_YEAR_SQL.format(starts=_sql_params(starts)), [element.pk, *starts]
 
-        page_directs, _ = self.direct(f"yoy.{element.slug}.direct", "  direct SQL: the totals the page shows", page_query,
-                                      note=lambda st, r: f"{len(r)} rows")
-        self.link(page_directs, pages, builders, raws)
+        def build(stage):
+            return dashboards.year_on_year_page(element_slug=element.slug, quarter=stage.quarter, years=3, service_slug=None)
+
+        label = f"{element.slug}, monthly{' with a breakdown' if element.breakdown_id else ''}"
+        sql = {stage: next(s for s in self.captured(stage, lambda: build(stage)) if "performance_datavalue" in s)
+               for stage in self.stages}
+        pages, _, _ = self.measure(
+            f"yoy.{element.slug}.page", f"Year-on-year page ({label}, 3 years)",
+            lambda st: _get(self.client, f"/performance/year-on-year/?element={element.slug}&quarter={st.quarter.slug}&years=3"),
+            rewarm=False)
+        _, _, directs = self.measure(
+            f"yoy.{element.slug}.data", "  its data: dashboards.year_on_year_page()", build,
+            alongside=(Direct(f"yoy.{element.slug}.direct", "  direct SQL: the totals the page shows", lambda st: [page_query(st)],
+                              note=lambda st, r: f"{len(r)} rows"),
+                       Direct(f"yoy.{element.slug}.raw", "  its Figures.load()'s SQL run by hand", lambda st: [(sql[st], ())],
+                              note=lambda st, r: f"{len(r):,} rows")))
+        self.link(directs[f"yoy.{element.slug}.direct"][0], pages, directs[f"yoy.{element.slug}.raw"][0])
 
         def table(stage):
             return analysis.year_on_year(element=element, quarter=stage.quarter, years=3)
-
-        tables, result = self.measure(f"yoy.{element.slug}.analysis", "  analysis.year_on_year(), reading for itself", table)
 
         def table_query(stage):
             wanted = [stage.quarter.same_quarter_years_ago(n) for n in range(3)]
             starts = sorted({d.isoformat() for q in wanted for d in (q.start, *q.months)})
             return YEAR_ON_YEAR_SQL.format(starts=_sql_params(starts)), [element.pk, *starts]
 
-        table_directs, rows = self.direct(f"yoy.{element.slug}.analysis_direct", "  direct SQL: its 9 months and 3 quarters",
-                                          table_query, note=lambda st, r: f"{len(r)} rows")
-        self.link(table_directs, tables)
+        key = f"yoy.{element.slug}.analysis_direct"
+        _, result, directs = self.measure(
+            f"yoy.{element.slug}.analysis", "  analysis.year_on_year(), reading for itself", table,
+            alongside=(Direct(key, "  direct SQL: its 9 months and 3 quarters", lambda st: [table_query(st)],
+                              note=lambda st, r: f"{len(r)} rows"),))
         for stage in self.stages:
-            sums = {(ptype, start): total for ptype, start, total in rows[stage]}
+            sums = {(ptype, start): total for ptype, start, total in directs[key][1][stage]}
             wanted = [stage.quarter.same_quarter_years_ago(n) for n in reversed(range(3))]
             expected = [sums.get(("M", q.months[i].isoformat())) for i in range(3) for q in wanted]
             got = [v for row in result[stage].rows[:-1] for v in row.values]
@@ -670,7 +695,7 @@ class Bench:
         """Builds the published report for each stage's latest quarter; returns its number of charts."""
         from saferhub.performance.report import performance_report_build
 
-        _, reports = self.measure(
+        _, reports, _ = self.measure(
             "report", lambda st: f"Quarterly report build, published ({st.quarter.label})",
             lambda st: performance_report_build(quarter=st.quarter, published=True), runs=runs, rewarm=False, time_first=True,
             note=lambda st, r: f"{len(r.sections)} services, {sum(1 for s in r.sections for b in s.blocks if b.table):,} tables, "
@@ -727,7 +752,8 @@ def _print_table(bench: Bench, notes: list[str]) -> None:
             print(f"{row.name:<66} {stage.years:>5} {_ms(row.median):>10} {_ms(min(row.times)):>10} {_ms(max(row.times)):>10} "
                   f"{queries:>7} {ratio:>9}  {row.note}")
     print()
-    print("× direct: the median against that of the hand-written SQL giving the same figures (the next `direct SQL` row).")
+    print("× direct: the median against that of the hand-written SQL giving the same figures (the first `direct SQL` row below "
+          "it), timed in the same runs, each query right after Saferhub on the same database.")
     print()
 
 
@@ -760,43 +786,44 @@ def _print_growth(bench: Bench) -> None:
 
 
 def _print_verdict(bench: Bench) -> None:
-    """The issue's two targets: within 2× of the direct query, and no slower as years accumulate."""
+    """The issue's two targets: the dashboard's and the year-on-year table's data within 2× of the
+    same figures read with hand-written SQL, and no slower as years accumulate. The rest is shown
+    for information: a page also renders its HTML, which no SQL does."""
     first, last = _base(bench), bench.stages[-1]
     rows = {(r.key, r.stage.years): r for r in bench.rows}
-    print("Against the targets (within 2× of the direct SQL; no slower as years accumulate, allowing 1.3×):")
-    for key, what in [("dashboard.query", "Service dashboard, its query layer (Figures.load)"),
-                      ("dashboard.data", "Service dashboard, all its data (service_dashboard)"),
-                      ("dashboard.page", "Service dashboard page"),
-                      ("dashboard.targets", "Service dashboard, its target ratings (target_statuses)"),
-                      ("figure.query", "Figure page, its query layer (Figures.load)"),
-                      ("figure.data", "Figure page, all its data (service_element_page)"),
-                      ("figure.page", "Figure page"),
-                      ("figure.chart", "Figure page, one chart image (already drawn)")]:
+    yoy = sorted({r.key.split('.')[1] for r in bench.rows if r.key.startswith("yoy.")})
+
+    def line(key: str, what: str, verdict: bool) -> None:
         row = rows[(key, last.years)]
-        print(f"  {what:<62} {row.ratio:6.1f}× direct: {'meets' if row.ratio <= 2 else 'MISSES'} the 2× target")
-    # The summary reads its figures and its target ratings: against both direct queries together.
-    both = rows[("dashboard.direct", last.years)].median + rows[("dashboard.targets_direct", last.years)].median
-    for key, what in [("dashboard.data", "Service dashboard data, against figures + ratings SQL"),
-                      ("dashboard.page", "Service dashboard page, against figures + ratings SQL")]:
-        ratio = rows[(key, last.years)].median / both
-        print(f"  {what:<62} {ratio:6.1f}× direct: {'meets' if ratio <= 2 else 'MISSES'} the 2× target")
-    for key in sorted({r.key.split('.')[1] for r in bench.rows if r.key.startswith("yoy.")}):
-        for part, what in [("raw", "query (its Figures.load SQL)"), ("data", "data (year_on_year_page)"), ("page", "page")]:
-            row = rows[(f"yoy.{key}.{part}", last.years)]
-            label = f"Year on year, {key}, {what}"
-            print(f"  {label:<62} {row.ratio:6.1f}× direct: {'meets' if row.ratio <= 2 else 'MISSES'} the 2× target")
+        judged = f"{'meets' if row.ratio <= 2 else 'MISSES'} the 2× target" if verdict else "for information"
+        print(f"  {what:<66} {row.ratio:6.2f}× direct: {judged}")
+
+    print("Against the targets (within 2× of the direct SQL; no slower as years accumulate, allowing 1.3×):")
+    line("dashboard.data", "Service dashboard: service_dashboard() against figures + ratings SQL", True)
+    for key in yoy:
+        line(f"yoy.{key}.data", f"Year-on-year page's data ({key}): year_on_year_page()", True)
+        line(f"yoy.{key}.analysis", f"Year-on-year table ({key}): analysis.year_on_year()", True)
     if first is not last:
-        for key, what in [("dashboard.page", "Service dashboard page"), ("dashboard.query", "Service dashboard query"),
-                          ("dashboard.targets", "Service dashboard target ratings"),
-                          ("dashboard.targets_direct", "Service dashboard target ratings, direct SQL"),
-                          ("figure.page", "Figure page"), ("figure.query", "Figure page query"),
+        for key, what in [("dashboard.page", "Service dashboard page"), ("dashboard.data", "Service dashboard data"),
+                          ("dashboard.both", "Service dashboard, its direct SQL"),
+                          ("figure.page", "Figure page"), ("figure.data", "Figure page data"),
                           ("figure.chart", "Figure page chart image")] + [
-                (f"yoy.{k}.{part}", f"Year-on-year {what}, {k}") for k in sorted({r.key.split('.')[1] for r in bench.rows
-                                                                                   if r.key.startswith('yoy.')})
-                for part, what in (("page", "page"), ("raw", "query"))]:
+                (f"yoy.{k}.{part}", f"Year-on-year {what}, {k}") for k in yoy
+                for part, what in (("page", "page"), ("data", "data"), ("direct", "direct SQL"), ("analysis", "table"))]:
             growth = rows[(key, last.years)].median / rows[(key, first.years)].median
-            print(f"  {what:<62} {growth:6.2f}× from {first.years} to {last.years} years: "
+            print(f"  {what:<66} {growth:6.2f}× from {first.years} to {last.years} years: "
                   f"{'flat' if growth <= 1.3 else 'SLOWS DOWN'}")
+    print("For information (a page renders its HTML too; the parts of the data against their own SQL):")
+    for key, what in [("dashboard.page", "Service dashboard page, against figures + ratings SQL"),
+                      ("dashboard.query", "Service dashboard, its figures (Figures.load)"),
+                      ("dashboard.targets", "Service dashboard, its target ratings (service_targets)"),
+                      ("figure.data", "Figure page, its data (service_element_page)"),
+                      ("figure.query", "Figure page, its figures (Figures.load)"),
+                      ("figure.page", "Figure page"),
+                      ("figure.chart", "Figure page, one chart image (already drawn)")] + [
+            (f"yoy.{k}.{part}", f"Year-on-year {what}, {k}") for k in yoy
+            for part, what in (("page", "page"), ("raw", "query (its Figures.load SQL)"))]:
+        line(key, what, False)
     print()
 
 
@@ -807,7 +834,7 @@ def main() -> int:
     parser.add_argument("--years", type=int, default=10, help="financial years of quarterly returns (10)")
     parser.add_argument("--measure-at", default="2,4",
                         help="years of history at which to measure too, before all of them are loaded (2,4)")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement; the median is reported (5)")
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per measurement; the median is reported (9)")
     parser.add_argument("--report-runs", type=int, default=0, help="quarterly report builds timed after the first (0)")
     parser.add_argument("--no-analyze", action="store_true",
                         help="leave out ANALYZE after loading, like a database that has never run it")
@@ -867,7 +894,7 @@ def main() -> int:
                 stages.append(Stage(main_path, years, framework.loaded[-1]))
 
         _stage_clock()
-        bench = Bench(stages, client, args.runs, max(args.runs, 9))
+        bench = Bench(stages, client, args.runs)
         service = framework.services[len(framework.services) // 2]
         monthly = DataElement.objects.filter(frequency=Frequency.MONTHLY).order_by("order")
         plain = monthly.filter(breakdown__isnull=True).first()

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Q
 
-from saferhub.performance.expressions import Expression, Reference
+from saferhub.performance.expressions import Expression
 from saferhub.performance.models import (
     ComputedIndicator, DataElement, DataValue, PeriodType, Polarity, ReturnStatus, Target,
 )
@@ -171,10 +171,17 @@ def _figures_sql(*, by_service: bool, by_id: bool, approved_only: bool, starts: 
     through the index on option, instead of the few periods asked for through the (element, period
     type, period start) or (service, period start) index."""
     element = "v.data_element_id" if by_id else "e.slug"
+    # Whether a breakdown option can be among the rows: totals alone need no option's code, and
+    # then grouped by element, period type and period start, as the (element, period type, period
+    # start) index holds them, the database sums the rows as it reads them instead of sorting them.
+    with_options = not totals_only or bool(options_of)
     columns = ["v.service_id"] if by_service else []
-    columns += [element, "o.code", "v.period_type", "v.period_start"]
+    columns += [element, "o.code" if with_options else "NULL", "v.period_type", "v.period_start"]
+    groups = [element, "v.period_type", "v.period_start"] + (["v.service_id"] if by_service else [])
+    groups += ["o.code"] if with_options else []
     joins = [] if by_id else ["INNER JOIN performance_dataelement e ON e.id = v.data_element_id"]
-    joins.append("LEFT OUTER JOIN performance_breakdownoption o ON o.id = v.option_id")
+    if with_options:
+        joins.append("LEFT OUTER JOIN performance_breakdownoption o ON o.id = v.option_id")
     if approved_only:
         joins.append(_RETURNS)
     where = [f"v.period_start IN ({_marks(starts)})"]
@@ -190,7 +197,7 @@ def _figures_sql(*, by_service: bool, by_id: bool, approved_only: bool, starts: 
     if approved_only:
         where.append(_APPROVED)
     return (f"SELECT {', '.join(columns)}, SUM(v.value) FROM performance_datavalue v {' '.join(joins)} "
-            f"WHERE {' AND '.join(where)} GROUP BY {', '.join(columns)}")
+            f"WHERE {' AND '.join(where)} GROUP BY {', '.join(groups)}")
 
 
 def _fetch(sql: str, params, *, date_column: int) -> list[tuple]:
@@ -226,16 +233,12 @@ def quarter_starts(quarters) -> set[dt.date]:
     return {day for q in quarters for day in (q.start, *q.months)}
 
 
-def _values(element: DataElement, services, period_type: str, starts: list[dt.date], option=None, figures: Figures | None = None) -> dict[dt.date, float]:
-    """Sum of the element's figures per period start, over `services` (None: every service)."""
-    if figures is not None:
-        return figures.values(element.slug, period_type, starts, option)
-    query = DataValue.objects.filter(data_element=element, period_type=period_type, period_start__in=starts)
-    query = query.filter(option__isnull=True) if option is None else query.filter(option__code=option)
-    if services is not None:
-        query = query.filter(service__in=services)
-    rows = query.values("period_start").annotate(total=Sum("value")).values_list("period_start", "total")
-    return dict(rows)
+def _element_figures(element: DataElement, services, starts, *, option: str | None = None) -> Figures:
+    """The element's figures for the periods starting on `starts` over `services` (None: every
+    service), approved as every page shows them, in one query: for a function called without the
+    caller's Figures. Totals only, unless an option is wanted."""
+    return Figures.load(elements=[element], services=services, starts=starts, period_types=PeriodType.values,
+                        totals_only=option is None)
 
 
 @dataclass
@@ -262,8 +265,10 @@ def year_on_year(*, element: DataElement, quarter: FinancialQuarter, years: int 
     previous `years - 1` financial years: e.g. October–December across 2021/22, 2022/23, 2023/24."""
     quarters = [quarter.same_quarter_years_ago(n) for n in reversed(range(years))]
     month_starts = [m for q in quarters for m in q.months]
-    monthly = _values(element, services, PeriodType.MONTH, month_starts, figures=figures)
-    quarterly = _values(element, services, PeriodType.QUARTER, [q.start for q in quarters], figures=figures)
+    if figures is None:
+        figures = _element_figures(element, services, quarter_starts(quarters))
+    monthly = figures.values(element.slug, PeriodType.MONTH, month_starts)
+    quarterly = figures.values(element.slug, PeriodType.QUARTER, [q.start for q in quarters])
     rows = []
     if monthly:
         for i in range(3):
@@ -288,8 +293,10 @@ def quarterly_series(*, element: DataElement, last: FinancialQuarter, count: int
     quarters = [last]
     while len(quarters) < count:
         quarters.insert(0, quarters[0].previous())
-    quarterly = _values(element, services, PeriodType.QUARTER, [q.start for q in quarters], option, figures)
-    monthly = _values(element, services, PeriodType.MONTH, [m for q in quarters for m in q.months], option, figures)
+    if figures is None:
+        figures = _element_figures(element, services, quarter_starts(quarters), option=option)
+    quarterly = figures.values(element.slug, PeriodType.QUARTER, [q.start for q in quarters], option)
+    monthly = figures.values(element.slug, PeriodType.MONTH, [m for q in quarters for m in q.months], option)
     series = []
     for q in quarters:
         value = quarterly.get(q.start)
@@ -302,7 +309,9 @@ def quarterly_series(*, element: DataElement, last: FinancialQuarter, count: int
 def rolling_twelve_months(*, element: DataElement, end_month: dt.date, services=None, figures: Figures | None = None) -> float | None:
     """The sum of the twelve months ending with `end_month`; None unless all twelve are reported."""
     months = [add_months(end_month.replace(day=1), -n) for n in range(12)]
-    monthly = _values(element, services, PeriodType.MONTH, months, figures=figures)
+    if figures is None:
+        figures = _element_figures(element, services, months)
+    monthly = figures.values(element.slug, PeriodType.MONTH, months)
     if len(monthly) < 12:
         return None
     return sum(monthly.values())
@@ -310,7 +319,9 @@ def rolling_twelve_months(*, element: DataElement, end_month: dt.date, services=
 
 def monthly_series(*, element: DataElement, end_month: dt.date, count: int = 24, services=None, figures: Figures | None = None) -> list[tuple[str, float | None]]:
     months = [add_months(end_month.replace(day=1), -n) for n in reversed(range(count))]
-    monthly = _values(element, services, PeriodType.MONTH, months, figures=figures)
+    if figures is None:
+        figures = _element_figures(element, services, months)
+    monthly = figures.values(element.slug, PeriodType.MONTH, months)
     return [(month_label(m), monthly.get(m)) for m in months]
 
 
@@ -324,28 +335,12 @@ def computed_value(indicator: ComputedIndicator, *, quarter: FinancialQuarter, s
     """A computed indicator for a quarter: numerator ÷ denominator × multiplier."""
     numerator, denominator = parsed_expression(indicator.numerator), parsed_expression(indicator.denominator)
     refs = {*numerator.references, *denominator.references}
-    if figures is not None:
-        resolved = {ref: figures.quarter_value(ref.element, quarter, ref.option) for ref in refs}
-        top, bottom = numerator.evaluate(resolved), denominator.evaluate(resolved)
-        return None if top is None or bottom in (None, 0) else top / bottom * indicator.multiplier
-    elements = {e.slug: e for e in DataElement.objects.filter(slug__in={r.element for r in refs}).select_related("breakdown")}
-    resolved: dict[Reference, float | None] = {}
-    for ref in refs:
-        element = elements.get(ref.element)
-        if element is None:
-            resolved[ref] = None
-            continue
-        if ref.option == "*":
-            codes = list(element.breakdown.options.values_list("code", flat=True)) if element.breakdown_id else []
-            parts = [quarterly_series(element=element, last=quarter, count=1, services=services, option=c)[0][1] for c in codes]
-            present = [p for p in parts if p is not None]
-            resolved[ref] = sum(present) if present else None
-        else:
-            resolved[ref] = quarterly_series(element=element, last=quarter, count=1, services=services, option=ref.option)[0][1]
+    if figures is None:
+        figures = Figures.load(elements={ref.element for ref in refs}, services=services, starts=quarter_starts([quarter]),
+                               period_types=PeriodType.values)
+    resolved = {ref: figures.quarter_value(ref.element, quarter, ref.option) for ref in refs}
     top, bottom = numerator.evaluate(resolved), denominator.evaluate(resolved)
-    if top is None or bottom in (None, 0):
-        return None
-    return top / bottom * indicator.multiplier
+    return None if top is None or bottom in (None, 0) else top / bottom * indicator.multiplier
 
 
 @dataclass

@@ -2,6 +2,7 @@
 table downloadable as CSV or Excel, each chart served as an SVG image, and the quarterly report."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -104,11 +105,20 @@ def performance_home(request):
     })
 
 
+def _figure_links(slug: str, quarter) -> Callable[[str], str]:
+    """The link to each figure's page from a service's page, keeping its quarter. Reversed once
+    and filled in: reversing for each of 200 figures cost the page more than reading them."""
+    marker = "figure-slug"
+    before, _, after = reverse("performance:service_element", args=[slug, marker]).rpartition(marker)
+    query = "?" + urlencode([("quarter", quarter.slug)])
+    return lambda element_slug: f"{before}{element_slug}{after}{query}"
+
+
 @_viewer
 def service_dashboard(request, slug):
     page = _service_page(request, slug)
     return render(request, "performance/dashboard_service.html", {
-        "page": page, "page_title": f"{page.service.name} – performance",
+        "page": page, "page_title": f"{page.service.name} – performance", "figure_url": _figure_links(slug, page.quarter),
         "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
         **_links(request, "service", [slug], "quarter"),
     })

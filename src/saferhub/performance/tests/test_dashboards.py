@@ -96,6 +96,19 @@ def test_service_page_lists_every_figure_with_the_quarter_and_a_year_before(demo
     assert "Referrals to +Choices No total reported No total reported No comparison" in text
 
 
+
+def test_figure_links_are_reversed_once_and_match_reverse_for_any_slugs():
+    from django.urls import reverse
+
+    from saferhub.performance.views_dashboards import _figure_links
+
+    # The marker the link is reversed with may be part of the service's slug, or be an element's.
+    for service_slug in ["idas-community-based-support", "figure-slug", "a-figure-slug-b"]:
+        link = _figure_links(service_slug, Q3)
+        for element_slug in ["hub-enquiries", "figure-slug", "x"]:
+            expected = reverse("performance:service_element", args=[service_slug, element_slug]) + "?quarter=2023-24-q3"
+            assert link(element_slug) == expected
+
 @pytest.mark.django_db
 def test_headline_figures_are_those_with_a_target_or_a_strategy_item(demo):
     text = page_text(demo, "/performance/services/nyp-solo-programme/")
