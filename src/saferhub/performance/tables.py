@@ -3,6 +3,7 @@ a caption, typed columns and rows whose first cell names the row."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from saferhub.core.formatting import number
@@ -16,14 +17,15 @@ NUMERIC_KINDS = {Unit.COUNT, Unit.HOURS, Unit.PERCENT, Unit.POUNDS, "change", "n
 @dataclass(frozen=True)
 class Change:
     """The change from one figure to another, worded for the figure's unit and polarity: a
-    percentage's change is in percentage points, and a polarity says whether it is better."""
+    percentage's change is in percentage points, and a polarity says whether it is better. Each
+    wording is worked out once: a summary of 200 figures asks for them again and again."""
 
     previous: float | None
     current: float | None
     unit: str = Unit.COUNT
     polarity: str = Polarity.NEUTRAL
 
-    @property
+    @cached_property
     def value(self) -> float | None:
         """Per cent (or percentage points for percentages); None when it cannot be computed."""
         if self.previous is None or self.current is None:
@@ -34,14 +36,14 @@ class Change:
             return None
         return (self.current - self.previous) / self.previous * 100
 
-    @property
+    @cached_property
     def direction(self) -> str:
         value = self.value
         if value is None:
             return ""
         return "up" if round(value, 1) > 0 else "down" if round(value, 1) < 0 else "same"
 
-    @property
+    @cached_property
     def assessment(self) -> str:
         """'better' or 'worse' for figures with a polarity, else ''."""
         if self.direction in ("", "same") or self.polarity == Polarity.NEUTRAL:
@@ -49,7 +51,7 @@ class Change:
         rising_is_better = self.polarity == Polarity.HIGHER_IS_BETTER
         return "better" if (self.direction == "up") == rising_is_better else "worse"
 
-    @property
+    @cached_property
     def text(self) -> str:
         """'up 5.8%', 'down 3 percentage points', 'no change', or '' when there is nothing to compare."""
         if self.direction == "":
@@ -60,7 +62,7 @@ class Change:
         size += " percentage points" if self.unit == Unit.PERCENT else "%"
         return f"{self.direction} {size}"
 
-    @property
+    @cached_property
     def text_with_assessment(self) -> str:
         text = self.text
         return f"{text} ({self.assessment})" if text and self.assessment else text
