@@ -482,6 +482,13 @@ class Bench:
             fn()
         return [q["sql"] for q in captured.captured_queries]
 
+    def page(self, key: str, name, url) -> dict:
+        """Time the page at `url(stage)` through the test client, signed in. A request opens a
+        connection of its own, so there is no untimed call before each timed one."""
+        rows, _, _ = self.measure(key, name, lambda st: _get(self.client, url(st)), rewarm=False,
+                                  note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
+        return rows
+
     @staticmethod
     def link(direct: dict, *measured: dict) -> None:
         for rows in measured:
@@ -527,10 +534,8 @@ class Bench:
 
         both = Direct("dashboard.both", "  direct SQL: the same figures, and those the ratings read",
                       lambda st: [figures_query(st), targets_query(st)])
-        pages, _, _ = self.measure(
-            "dashboard.page", lambda st: f"Service dashboard page ({service.slug}, {st.quarter.label})",
-            lambda st: _get(self.client, f"/performance/services/{service.slug}/?quarter={st.quarter.slug}"),
-            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
+        pages = self.page("dashboard.page", lambda st: f"Service dashboard page ({service.slug}, {st.quarter.label})",
+                          lambda st: f"/performance/services/{service.slug}/?quarter={st.quarter.slug}")
         _, _, directs = self.measure(
             "dashboard.data", "  its data: dashboards.service_dashboard()",
             lambda st: dashboards.service_dashboard(slug=service.slug, quarter=st.quarter), alongside=(both,),
@@ -580,10 +585,8 @@ class Bench:
         direct = Direct("figure.direct", "  direct SQL: the same figures", lambda st: [direct_query(st)],
                         note=lambda st, r: f"{len(r):,} rows")
         base = f"/performance/services/{service.slug}/figures/{element.slug}/"
-        pages, _, _ = self.measure(
-            "figure.page", lambda st: f"Figure page ({element.slug}, monthly by {element.breakdown.name.lower()})",
-            lambda st: _get(self.client, f"{base}?quarter={st.quarter.slug}"),
-            rewarm=False, note=lambda st, r: f"{len(r.content) / 1e3:,.0f} kB of HTML")
+        pages = self.page("figure.page", f"Figure page ({element.slug}, monthly by {element.breakdown.name.lower()})",
+                          lambda st: f"{base}?quarter={st.quarter.slug}")
         _, built, directs = self.measure(
             "figure.data", "  its data: dashboards.service_element_page()",
             lambda st: dashboards.service_element_page(slug=service.slug, element_slug=element.slug, quarter=st.quarter),
@@ -652,10 +655,8 @@ class Bench:
         label = f"{element.slug}, monthly{' with a breakdown' if element.breakdown_id else ''}"
         sql = {stage: next(s for s in self.captured(stage, lambda: build(stage)) if "performance_datavalue" in s)
                for stage in self.stages}
-        pages, _, _ = self.measure(
-            f"yoy.{element.slug}.page", f"Year-on-year page ({label}, 3 years)",
-            lambda st: _get(self.client, f"/performance/year-on-year/?element={element.slug}&quarter={st.quarter.slug}&years=3"),
-            rewarm=False)
+        pages = self.page(f"yoy.{element.slug}.page", f"Year-on-year page ({label}, 3 years)",
+                          lambda st: f"/performance/year-on-year/?element={element.slug}&quarter={st.quarter.slug}&years=3")
         _, _, directs = self.measure(
             f"yoy.{element.slug}.data", "  its data: dashboards.year_on_year_page()", build,
             alongside=(Direct(f"yoy.{element.slug}.direct", "  direct SQL: the totals the page shows", lambda st: [page_query(st)],
