@@ -241,3 +241,51 @@ class ValidationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReportVersion(models.TextChoices):
+    PUBLISHED = "published", "Published"
+    INTERNAL = "internal", "Internal"
+
+
+class ReportFileStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PREPARING = "preparing", "Being prepared"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ReportFile(models.Model):
+    """A quarterly performance report prepared by the task worker, so a download never renders it in
+    the request. One row per quarter, version and format, replaced when prepared again; the file
+    prepared before stays downloadable until then. What it was built from says when it is out of date."""
+
+    quarter_start = models.DateField()
+    version = models.CharField(max_length=20, choices=ReportVersion.choices)
+    file_format = models.CharField(max_length=10)
+    status = models.CharField(max_length=20, choices=ReportFileStatus.choices, default=ReportFileStatus.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Shown to the user: a plain sentence, never a traceback (that goes to the worker's log).
+    error = models.TextField(blank=True)
+    content = models.BinaryField(default=b"", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    prepared_at = models.DateTimeField(null=True, blank=True)
+    # What the stored file was built from: the approved returns of the quarter and of the same
+    # quarter in the years it compares with, and the disclosure control settings (published only).
+    approved_returns = models.PositiveIntegerField(default=0)
+    last_approved_at = models.DateTimeField(null=True, blank=True)
+    disclosure = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-quarter_start", "version", "file_format"]
+        constraints = [models.UniqueConstraint(fields=["quarter_start", "version", "file_format"],
+                                               name="one_report_file_per_quarter_version_format")]
+
+    def __str__(self) -> str:
+        from saferhub.performance.periods import FinancialQuarter
+
+        return f"Performance report {FinancialQuarter.from_date(self.quarter_start).label}, {self.version} {self.file_format.upper()}"

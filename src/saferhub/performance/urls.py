@@ -23,4 +23,5 @@ urlpatterns = [
     path("year-on-year/charts/<slug:chart>.svg", views.year_on_year_chart, name="year_on_year_chart"),
     path("reports/", views.report_list, name="report_list"),
     path("reports/<slug:quarter>/<str:version>.<str:fmt>", views.report_download, name="report_download"),
+    path("reports/<slug:quarter>/<str:version>.<str:fmt>/prepare", views.report_prepare, name="report_prepare"),
 ]

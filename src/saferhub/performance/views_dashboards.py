@@ -1,20 +1,24 @@
 """Performance dashboards: the overview, a service, a strategy's figures and year on year, with each
-table downloadable as CSV or Excel, each chart served as an SVG image, and the quarterly report."""
+table downloadable as CSV or Excel, each chart served as an SVG image, and the quarterly reports the
+task worker prepares."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
-from saferhub.performance import access, dashboards, exports
+from saferhub.performance import access, dashboards, exports, report_files
+from saferhub.performance.models import ReportFile, ReportFileStatus, ReportVersion
 from saferhub.performance.periods import FinancialQuarter
-from saferhub.performance.report import REPORT_FORMATS, performance_report_build, performance_report_render, report_filename
+from saferhub.performance.report import REPORT_FORMATS
 
 
 def _viewer(view):
@@ -198,25 +202,62 @@ strategy_table, strategy_chart = _table_view(_strategy_page), _chart_view(_strat
 year_on_year_table, year_on_year_chart = _table_view(_year_on_year_page), _chart_view(_year_on_year_page)
 
 
-@_viewer
-def report_list(request):
-    return render(request, "performance/report_list.html", {
-        "quarters": dashboards.approved_quarters(), "formats": list(REPORT_FORMATS), "page_title": "Quarterly performance reports",
-        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
-    })
-
-
-@_viewer
-def report_download(request, quarter, version, fmt):
+def _report_choice(quarter: str, version: str, fmt: str) -> FinancialQuarter:
     try:
         chosen = FinancialQuarter.from_slug(quarter)
     except ValueError:
         raise Http404("No such quarter") from None
-    if version not in ("published", "internal") or fmt not in REPORT_FORMATS:
+    if version not in ReportVersion.values or fmt not in REPORT_FORMATS:
         raise Http404("No such report")
-    report = performance_report_build(quarter=chosen, published=version == "published")
-    if not report.sections:
-        raise Http404("No approved returns for this quarter")
-    response = HttpResponse(performance_report_render(report, fmt), content_type=REPORT_FORMATS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{report_filename(report, fmt)}"'
+    return chosen
+
+
+def _report_list_page(request, *, missing: str = "", status: int = 200):
+    quarters = report_files.report_file_list(quarters=dashboards.approved_quarters())
+    return render(request, "performance/report_list.html", {
+        "quarters": quarters, "missing": missing,
+        "waiting": sum(entry.in_progress for group in quarters for entry in group.entries),
+        "can_request": report_files.report_file_can_request(request.user),
+        "page_title": "Quarterly performance reports",
+        "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],
+    }, status=status)
+
+
+@_viewer
+def report_list(request):
+    return _report_list_page(request)
+
+
+@_viewer
+@require_POST
+def report_prepare(request, quarter, version, fmt):
+    chosen = _report_choice(quarter, version, fmt)
+    described = report_files.report_file_describe(quarter=chosen, version=version, fmt=fmt)
+    try:
+        report_file, queued = report_files.report_file_request(user=request.user, quarter=chosen, version=version, fmt=fmt)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if queued:
+            messages.success(request, f"Preparing {described}. It takes from a few seconds to several minutes: "
+                                      "refresh the page to see when it is ready.")
+        elif report_file.status == ReportFileStatus.READY:
+            messages.info(request, f"{described[0].upper()}{described[1:]} is already prepared and up to date.")
+        else:
+            messages.info(request, f"{described[0].upper()}{described[1:]} is already being prepared.")
+    return redirect(reverse("performance:report_list") + f"#quarter-{chosen.slug}")
+
+
+@_viewer
+def report_download(request, quarter, version, fmt):
+    """The file the task worker prepared; never rendered here (a PDF can take minutes)."""
+    chosen = _report_choice(quarter, version, fmt)
+    try:
+        report_file = report_files.report_file_ready(quarter=chosen, version=version, fmt=fmt)
+    except ReportFile.DoesNotExist:
+        described = report_files.report_file_describe(quarter=chosen, version=version, fmt=fmt)
+        return _report_list_page(request, status=404, missing=f"No file of {described} has been prepared yet. "
+                                                              "Prepare it below, then download it when it is ready.")
+    response = HttpResponse(bytes(report_file.content), content_type=REPORT_FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{report_file.filename}"'
     return response
