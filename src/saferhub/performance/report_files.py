@@ -93,7 +93,8 @@ def report_file_stale_reasons(report_file: ReportFile, inputs: ReportInputs) -> 
         more = inputs.approved_returns > report_file.approved_returns or (
             inputs.last_approved_at is not None
             and (report_file.last_approved_at is None or inputs.last_approved_at > report_file.last_approved_at))
-        reasons.append("returns approved since it was prepared" if more else "the approved returns have changed since it was prepared")
+        reasons.append("returns approved since it was prepared" if more
+                       else "the approved returns have changed since it was prepared")
     if report_file.disclosure != inputs.disclosure:
         reasons.append("the disclosure control settings have changed since it was prepared")
     return reasons

@@ -216,7 +216,7 @@ def _report_list_page(request, *, missing: str = "", status: int = 200):
     quarters = report_files.report_file_list(quarters=dashboards.approved_quarters())
     return render(request, "performance/report_list.html", {
         "quarters": quarters, "missing": missing,
-        "waiting": sum(entry.in_progress for group in quarters for entry in group.entries),
+        "waiting": sum(entry.in_progress and not entry.stalled for group in quarters for entry in group.entries),
         "can_request": report_files.report_file_can_request(request.user),
         "page_title": "Quarterly performance reports",
         "breadcrumbs": [{"text": "Performance", "href": reverse("performance:home")}],

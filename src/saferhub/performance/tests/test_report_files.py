@@ -98,6 +98,25 @@ def test_a_pdf_is_prepared_and_stored(demo, immediate_tasks, prepare, manager):
     assert stored.sha256 == hashlib.sha256(content).hexdigest() and stored.filename.endswith(".pdf")
 
 
+@pytest.mark.django_db
+def test_the_database_worker_prepares_a_queued_file(demo, prepare, manager, monkeypatch):
+    from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    # The worker drops connections it finds inside a transaction, as the test's own is.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    queued, _ = prepare(manager, version="internal", fmt="docx")
+    assert queued.status == ReportFileStatus.QUEUED
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    result = DBTaskResult.objects.get()
+    assert result.status == "SUCCESSFUL", result.traceback
+    stored = ReportFile.objects.get(pk=queued.pk)
+    assert stored.status == ReportFileStatus.READY and bytes(stored.content).startswith(b"PK")
+    assert result.return_value == {"prepared": True, "filename": "performance-report-2023-24-q3-internal.docx",
+                                   "size": stored.size, "sha256": stored.sha256}
+
+
 # --- Asking for a file --------------------------------------------------------------------------
 
 @pytest.mark.django_db
