@@ -232,9 +232,17 @@ def test_report_performance_command_internal_and_errors(demo, tmp_path):
 
 
 @pytest.mark.django_db
-def test_report_downloads(demo, client, make_user):
-    client.force_login(make_user(username="analyst"))
+def test_report_downloads(demo, client, make_user, settings, django_capture_on_commit_callbacks):
+    from saferhub.performance.report_files import report_file_request
+
+    analyst = make_user(username="analyst")
+    client.force_login(analyst)
     assert "Q3 2023/24" in html_text(client.get("/performance/reports/").content.decode())
+    assert client.get("/performance/reports/2023-24-q3/published.html").status_code == 404  # not prepared yet
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # the worker, at once
+    for version in ("published", "internal"):  # as the reports page's buttons ask
+        with django_capture_on_commit_callbacks(execute=True):
+            report_file_request(user=analyst, quarter=Q3, version=version, fmt="html")
     response = client.get("/performance/reports/2023-24-q3/published.html")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     assert "[c]" in response.content.decode()
