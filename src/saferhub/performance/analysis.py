@@ -414,9 +414,7 @@ def _latest_sql(*, elements: int, recent: bool, approved_only: bool, vendor: str
     """_latest_figures' query, for `elements` elements: the latest period each element, service
     and period type reported (up to today, and since a date when `recent`), and its total. Naming
     the period types lets the database search the index on (element, period type, period start)
-    by date rather than read every year of the elements. Its parameters: the element ids, the
-    period types, the approved status (with `approved_only`), today, and the date it looks back
-    to (when `recent`); on SQLite all but the dates twice more (see below).
+    by date rather than read every year of the elements. `_latest_query` gives its parameters.
 
     Written for each database. PostgreSQL reads the rows once into a common table expression and
     finds the latest periods among them, with totals picked as `option_id IS NULL` so that it
@@ -447,16 +445,23 @@ def _latest_sql(*, elements: int, recent: bool, approved_only: bool, vendor: str
             f"GROUP BY v.data_element_id, v.service_id, v.period_type, latest.period_start")
 
 
+def _latest_query(element_ids: list[int], *, today: dt.date, since: dt.date | None, approved_only: bool) -> tuple[str, list]:
+    """_latest_sql for this database, with its parameters: the element ids, the period types and
+    the approved status (with `approved_only`), then today and the date it looks back to (when
+    `since`); SQLite's form names the first three again for its second pass."""
+    vendor = connection.vendor
+    condition = [*element_ids, *PeriodType.values] + ([ReturnStatus.APPROVED.value] if approved_only else [])
+    params = [*condition, today, *([since] if since is not None else [])]
+    if vendor != "postgresql":
+        params += condition
+    return _latest_sql(elements=len(element_ids), recent=since is not None, approved_only=approved_only, vendor=vendor), params
+
+
 def _latest_figures(element_ids: list[int], *, today: dt.date, since: dt.date | None, approved_only: bool) -> dict[tuple, tuple]:
     """(element id, service id or None for every service, period type) -> (the latest period start
     reported up to `today`, since `since` unless None; the figure for it, summed over every
     service reporting that period for the key without a service)."""
-    condition = [*element_ids, *PeriodType.values] + ([ReturnStatus.APPROVED.value] if approved_only else [])
-    params = [*condition, today, *([since] if since is not None else [])]
-    if connection.vendor != "postgresql":
-        params += condition
-    sql = _latest_sql(elements=len(element_ids), recent=since is not None, approved_only=approved_only, vendor=connection.vendor)
-    rows = _fetch(sql, params, date_column=3)
+    rows = _fetch(*_latest_query(element_ids, today=today, since=since, approved_only=approved_only), date_column=3)
     latest = {(element_id, service_id, period_type): (start, total)
               for element_id, service_id, period_type, start, total in rows}
     # Every service together: the latest period any of them reported, and its figures summed.

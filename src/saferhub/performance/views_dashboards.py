@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.views.decorators.http import require_POST
 
 from saferhub.performance import access, dashboards, exports, report_files
@@ -242,9 +242,9 @@ def report_prepare(request, quarter, version, fmt):
             messages.success(request, f"Preparing {described}. It takes from a few seconds to several minutes: "
                                       "refresh the page to see when it is ready.")
         elif report_file.status == ReportFileStatus.READY:
-            messages.info(request, f"{described[0].upper()}{described[1:]} is already prepared and up to date.")
+            messages.info(request, f"{capfirst(described)} is already prepared and up to date.")
         else:
-            messages.info(request, f"{described[0].upper()}{described[1:]} is already being prepared.")
+            messages.info(request, f"{capfirst(described)} is already being prepared.")
     return redirect(reverse("performance:report_list") + f"#quarter-{chosen.slug}")
 
 
